@@ -1,0 +1,85 @@
+"""The PyMC model of a Bayesian multilayer perceptron."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+
+ACTIVATIONS = {
+    "tanh": pt.tanh,
+    "relu": lambda z: pt.maximum(z, 0.0),
+    "logistic": pt.sigmoid,
+    "identity": lambda z: z,
+}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What fixes the shape of the PyMC graph; equal architectures share a compiled engine.
+
+    ``batch_size`` is None for full-batch ADVI. ``n_outputs`` is 1 for a binary problem
+    (a Bernoulli on one logit) and the number of classes otherwise (a Categorical).
+    """
+
+    n_features: int
+    hidden_layer_sizes: tuple[int, ...]
+    activation: str
+    n_outputs: int
+    method: str
+    batch_size: int | None
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        return (self.n_features, *self.hidden_layer_sizes, self.n_outputs)
+
+
+def parameter_names(n_layers: int) -> list[str]:
+    """Names of the model's free variables, weights then bias of each layer in order."""
+    return [name for i in range(n_layers) for name in (f"w_{i}", f"b_{i}")]
+
+
+@dataclass
+class NetworkModel:
+    """A PyMC model whose data and prior scale are shared variables, set before each fit."""
+
+    model: pm.Model
+    X: pytensor.compile.SharedVariable
+    y: pytensor.compile.SharedVariable
+    prior_scale: pytensor.compile.SharedVariable
+
+
+def build_network(arch: Architecture) -> NetworkModel:
+    """Build the Bayesian MLP for ``arch``: Normal priors, tanh/relu/... hidden layers.
+
+    The training data enter as shared variables, so one compiled graph serves any
+    dataset with ``arch.n_features`` columns. For minibatch ADVI the likelihood's
+    ``total_size`` is the shared data's symbolic row count, which keeps the scaling right
+    after the data are replaced by a set of another size.
+    """
+    X = pytensor.shared(np.zeros((2, arch.n_features)), name="X")
+    y = pytensor.shared(np.zeros(2, dtype="int32"), name="y")
+    prior_scale = pytensor.shared(np.float64(1.0), name="prior_scale")
+    activation = ACTIVATIONS[arch.activation]
+    sizes = arch.layer_sizes
+    with pm.Model() as model:
+        if arch.batch_size is None:
+            X_obs, y_obs, total_size = X, y, None
+        else:
+            X_obs, y_obs = pm.Minibatch(X, y, batch_size=arch.batch_size)
+            total_size = [X.shape[0]]
+        hidden = X_obs
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            weights = pm.Normal(f"w_{i}", 0.0, prior_scale, shape=(n_in, n_out))
+            bias = pm.Normal(f"b_{i}", 0.0, prior_scale, shape=(n_out,))
+            hidden = pt.dot(hidden, weights) + bias
+            if i < len(sizes) - 2:
+                hidden = activation(hidden)
+        if arch.n_outputs == 1:
+            pm.Bernoulli("y_obs", logit_p=hidden[:, 0], observed=y_obs, total_size=total_size)
+        else:
+            pm.Categorical("y_obs", logit_p=hidden, observed=y_obs, total_size=total_size)
+    return NetworkModel(model=model, X=X, y=y, prior_scale=prior_scale)

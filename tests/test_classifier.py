@@ -1,0 +1,132 @@
+"""Behaviour of BayesianMLPClassifier with real ADVI fits."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score
+
+from bnn_sklearn import BayesianMLPClassifier
+
+from .conftest import FAST
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [np.array(["cat", "dog"]), np.array([3, 7]), np.array([False, True])],
+    ids=["strings", "ints", "bools"],
+)
+def test_binary_labels_of_any_type(moons, labels):
+    X, y = moons
+    clf = BayesianMLPClassifier(**FAST).fit(X, labels[y])
+    np.testing.assert_array_equal(clf.classes_, labels)
+    assert set(clf.predict(X)) <= set(labels)
+    assert accuracy_score(labels[y], clf.predict(X)) > 0.85
+
+
+def test_multiclass_with_unordered_int_labels(three_blobs):
+    X, y = three_blobs
+    labels = np.array([9, 3, 7])[y]
+    clf = BayesianMLPClassifier(**FAST).fit(X, labels)
+    np.testing.assert_array_equal(clf.classes_, [3, 7, 9])
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert accuracy_score(labels, clf.predict(X)) > 0.9
+    assert clf.predict_std(X).shape == (len(X), 3)
+
+
+def test_fitted_posterior_is_plain_arrays_per_layer(moons):
+    X, y = moons
+    clf = BayesianMLPClassifier(**{**FAST, "hidden_layer_sizes": (6, 4)}).fit(X, y)
+    assert [w.shape for w in clf.coefs_mean_] == [(2, 6), (6, 4), (4, 1)]
+    assert [w.shape for w in clf.coefs_std_] == [(2, 6), (6, 4), (4, 1)]
+    assert [b.shape for b in clf.intercepts_mean_] == [(6,), (4,), (1,)]
+    assert all(np.all(s > 0) for s in clf.coefs_std_ + clf.intercepts_std_)
+    assert clf.posterior_cholesky_ is None
+    assert clf.n_iter_ == len(clf.loss_curve_) == FAST["max_iter"]
+    for value in vars(clf).values():
+        assert type(value).__module__.split(".")[0] in {"builtins", "numpy"}
+
+
+def test_fullrank_posterior_has_a_cholesky_factor(moons):
+    X, y = moons
+    clf = BayesianMLPClassifier(
+        **{**FAST, "hidden_layer_sizes": (4,)}, method="fullrank_advi", learning_rate=3e-3
+    ).fit(X, y)
+    factor = clf.posterior_cholesky_
+    n_params = 2 * 4 + 4 + 4 + 1
+    assert factor.shape == (n_params, n_params)
+    np.testing.assert_array_equal(factor, np.tril(factor))
+    assert np.all(np.diag(factor) > 0)
+    marginal = np.concatenate([clf.coefs_std_[0].ravel(), clf.intercepts_std_[0]])
+    np.testing.assert_allclose(np.linalg.norm(factor, axis=1)[:12], marginal)
+    assert accuracy_score(y, clf.predict(X)) > 0.8
+
+
+def test_same_random_state_gives_identical_predictions(moons):
+    X, y = moons
+    first = BayesianMLPClassifier(**FAST).fit(X, y).predict_proba(X)
+    second = BayesianMLPClassifier(**FAST).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    other = BayesianMLPClassifier(**{**FAST, "random_state": 1}).fit(X, y).predict_proba(X)
+    assert not np.array_equal(first, other)
+
+
+def test_tol_none_runs_exactly_max_iter_without_warning(moons):
+    X, y = moons
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf = BayesianMLPClassifier(**{**FAST, "max_iter": 250}).fit(X, y)
+    assert clf.n_iter_ == 250
+
+
+def test_hitting_max_iter_warns(moons):
+    X, y = moons
+    with pytest.warns(ConvergenceWarning, match="max_iter=200"):
+        BayesianMLPClassifier(**{**FAST, "max_iter": 200, "tol": 1e-6}).fit(X, y)
+
+
+def test_loose_tolerance_stops_early(moons):
+    X, y = moons
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = BayesianMLPClassifier(
+            **{**FAST, "max_iter": 20000, "tol": 0.05, "n_iter_no_change": 2}
+        ).fit(X, y)
+    assert clf.n_iter_ < 20000
+
+
+def test_minibatch_loss_is_on_the_full_data_scale(seed_split):
+    X_train, _, y_train, _ = seed_split
+    settings = {**FAST, "max_iter": 3000}
+    full = BayesianMLPClassifier(**settings, batch_size=None).fit(X_train, y_train)
+    mini = BayesianMLPClassifier(**settings, batch_size=50).fit(X_train, y_train)
+    ratio = mini.loss_curve_[-500:].mean() / full.loss_curve_[-500:].mean()
+    assert 0.8 < ratio < 1.25
+
+
+@pytest.mark.parametrize("batch_size", [None, 50], ids=["full-batch", "minibatch"])
+def test_reproduces_the_seed_notebook_accuracy(seed_split, batch_size):
+    X_train, X_test, y_train, y_test = seed_split
+    clf = BayesianMLPClassifier(random_state=0, batch_size=batch_size).fit(X_train, y_train)
+    assert accuracy_score(y_test, clf.predict(X_test)) >= 0.93
+
+
+def test_predict_std_is_larger_far_from_the_data(seed_split):
+    X_train, _, y_train, _ = seed_split
+    clf = BayesianMLPClassifier(random_state=0).fit(X_train, y_train)
+    near = clf.predict_std(X_train)[:, 1].mean()
+    far_points = np.array([[6.0, 6.0], [-6.0, 6.0], [6.0, -6.0], [-6.0, -6.0], [0.0, 8.0]])
+    far = clf.predict_std(far_points)[:, 1].mean()
+    assert far > 2 * near
+
+
+def test_verbose_shows_progress_and_quiet_is_silent(moons, capsys, caplog):
+    X, y = moons
+    BayesianMLPClassifier(**{**FAST, "max_iter": 200}).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == "" and caplog.records == []
+    BayesianMLPClassifier(**{**FAST, "max_iter": 200, "verbose": True}).fit(X, y)
+    assert "Fitting" in capsys.readouterr().out
