@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
@@ -233,6 +234,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"ADVI did not converge in max_iter={self.max_iter} iterations; increase "
                 "max_iter or learning_rate, or loosen tol.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
         return self
 
@@ -331,7 +333,7 @@ def _initial_means(layer_sizes: tuple[int, ...], seed: int) -> np.ndarray:
     """Glorot-uniform starting means for the weights, zeros for the biases."""
     rng = np.random.default_rng(seed)
     weights, biases = [], []
-    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+    for n_in, n_out in pairwise(layer_sizes):
         bound = np.sqrt(6.0 / (n_in + n_out))
         weights.append(rng.uniform(-bound, bound, size=(n_in, n_out)))
         biases.append(np.zeros(n_out))

@@ -187,10 +187,11 @@ class CompiledADVI:
                 chunk = scale * self._run(min(CHECK_INTERVAL, max_iter - done))
                 if not np.all(np.isfinite(chunk)):
                     first_bad = done + int(np.argmin(np.isfinite(chunk))) + 1
+                    rate = self.learning_rate.get_value()
                     raise DivergenceError(
                         f"ADVI diverged: the negative ELBO became non-finite at iteration "
-                        f"{first_bad}. Lower learning_rate (it is {self.learning_rate.get_value():g}) "
-                        "or standardise the inputs (e.g. with sklearn's StandardScaler)."
+                        f"{first_bad}. Lower learning_rate (it is {rate:g}) or standardise "
+                        "the inputs (e.g. with sklearn's StandardScaler)."
                     )
                 chunks.append(chunk)
                 done += len(chunk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pymc as pm
@@ -72,7 +73,7 @@ def build_network(arch: Architecture) -> NetworkModel:
             X_obs, y_obs = pm.Minibatch(X, y, batch_size=arch.batch_size)
             total_size = [X.shape[0]]
         hidden = X_obs
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for i, (n_in, n_out) in enumerate(pairwise(sizes)):
             weights = pm.Normal(f"w_{i}", 0.0, prior_scale, shape=(n_in, n_out))
             bias = pm.Normal(f"b_{i}", 0.0, prior_scale, shape=(n_out,))
             hidden = pt.dot(hidden, weights) + bias

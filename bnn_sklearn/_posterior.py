@@ -6,6 +6,7 @@ Nothing here touches PyMC or PyTensor: prediction is a few batched matrix produc
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 import numpy as np
 from scipy.special import expit, softmax
@@ -32,7 +33,7 @@ def unflatten_layers(
     """Split ``flat`` (shape ``(..., n_params)``) into weights and biases per layer."""
     weights, biases, start = [], [], 0
     lead = flat.shape[:-1]
-    for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+    for n_in, n_out in pairwise(layer_sizes):
         weights.append(flat[..., start : start + n_in * n_out].reshape(*lead, n_in, n_out))
         start += n_in * n_out
         biases.append(flat[..., start : start + n_out])
