@@ -197,8 +197,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes, but the data "
                 f"contain only one class: {encoder.classes_[0]!r}."
             )
-        self.classes_ = encoder.classes_
-        n_classes = len(self.classes_)
+        n_classes = len(encoder.classes_)
         arch = Architecture(
             n_features=X.shape[1],
             hidden_layer_sizes=hidden,
@@ -223,6 +222,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
                 n_iter_no_change=self.n_iter_no_change,
                 verbose=bool(self.verbose),
             )
+        # Fitted state is written only once ADVI has succeeded.
+        self.classes_ = encoder.classes_
         self.coefs_mean_, self.intercepts_mean_ = unflatten_layers(result.mean, arch.layer_sizes)
         self.coefs_std_, self.intercepts_std_ = unflatten_layers(result.std, arch.layer_sizes)
         self.posterior_cholesky_ = result.cholesky
@@ -237,6 +238,10 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # validate_data sets n_features_in_ before ADVI runs; only a posterior means fitted.
+        return hasattr(self, "draws_seed_")
 
     def _validate_hidden_layer_sizes(self) -> tuple[int, ...]:
         sizes = self.hidden_layer_sizes

@@ -1,0 +1,108 @@
+"""The estimator inside scikit-learn's tools: pipelines, search, cross-validation, pickling."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from bnn_sklearn import BayesianMLPClassifier
+
+from .conftest import FAST
+
+
+def test_pipeline_with_column_transformer_on_a_dataframe(moons):
+    X, y = moons
+    frame = pd.DataFrame(
+        {
+            "x0": X[:, 0] * 100,
+            "x1": X[:, 1],
+            "colour": np.where(X[:, 0] > 0.5, "red", "blue"),
+        }
+    )
+    labels = np.where(y == 1, "upper", "lower")
+    model = make_pipeline(
+        ColumnTransformer(
+            [("num", StandardScaler(), ["x0", "x1"]), ("cat", OneHotEncoder(), ["colour"])]
+        ),
+        BayesianMLPClassifier(**FAST),
+    )
+    model.fit(frame, labels)
+    assert set(model.classes_) == {"lower", "upper"}
+    assert model.score(frame, labels) > 0.85
+    assert model.predict_proba(frame.iloc[:5]).shape == (5, 2)
+
+
+def test_dataframe_feature_names_are_kept_and_checked(moons):
+    X, y = moons
+    frame = pd.DataFrame(X, columns=["a", "b"])
+    clf = BayesianMLPClassifier(**{**FAST, "max_iter": 200}).fit(frame, y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b"])
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame.rename(columns={"a": "c"}))
+
+
+def test_grid_search_in_two_worker_processes(moons):
+    X, y = moons
+    search = GridSearchCV(
+        BayesianMLPClassifier(**{**FAST, "max_iter": 1000}),
+        {"hidden_layer_sizes": [(4,), (8,)], "prior_scale": [0.5, 1.0], "batch_size": [None, 50]},
+        cv=StratifiedKFold(2),
+        n_jobs=2,
+        scoring="neg_log_loss",
+        error_score="raise",
+    )
+    search.fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 8 and np.all(np.isfinite(scores))
+    assert search.best_score_ > -0.45
+    assert search.best_estimator_.n_iter_ == 1000
+
+
+def test_cross_validation_is_the_same_with_any_n_jobs(moons):
+    X, y = moons
+    clf = BayesianMLPClassifier(**FAST)
+    serial = cross_val_score(clf, X, y, cv=3, scoring="neg_log_loss", n_jobs=1)
+    parallel = cross_val_score(clf, X, y, cv=3, scoring="neg_log_loss", n_jobs=2)
+    np.testing.assert_array_equal(serial, parallel)
+    assert serial.mean() > -0.45
+    accuracy = cross_val_score(clf, X, y, cv=3, scoring="accuracy")
+    assert accuracy.mean() > 0.8
+
+
+def test_clone_copies_parameters_not_the_fit(moons):
+    X, y = moons
+    clf = BayesianMLPClassifier(**{**FAST, "max_iter": 200}).fit(X, y)
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params()
+    assert not hasattr(copy, "coefs_mean_")
+
+
+def test_saved_model_predicts_identically_in_a_fresh_process(moons, tmp_path):
+    X, y = moons
+    clf = BayesianMLPClassifier(**FAST).fit(X, y)
+    joblib.dump(clf, tmp_path / "model.joblib")
+    np.save(tmp_path / "X.npy", X)
+    assert len(pickle.dumps(clf)) < 20_000
+    script = textwrap.dedent(
+        f"""
+        import sys, joblib, numpy as np
+        clf = joblib.load({str(tmp_path / "model.joblib")!r})
+        X = np.load({str(tmp_path / "X.npy")!r})
+        np.save({str(tmp_path / "proba.npy")!r}, clf.predict_proba(X))
+        np.save({str(tmp_path / "std.npy")!r}, clf.predict_std(X))
+        assert "pymc" not in sys.modules and "pytensor" not in sys.modules
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), clf.predict_proba(X))
+    np.testing.assert_array_equal(np.load(tmp_path / "std.npy"), clf.predict_std(X))

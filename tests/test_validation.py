@@ -1,0 +1,117 @@
+"""Bad input gets a clear scikit-learn style error from our code, never garbage."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn._inference import DivergenceError
+
+from .conftest import FAST
+
+
+def raised_outside_pymc(excinfo) -> bool:
+    """True when no frame of the traceback is inside PyMC or PyTensor."""
+    return not any(
+        part in str(entry.path) for entry in excinfo.traceback for part in ("/pymc/", "/pytensor/")
+    )
+
+
+X_OK = np.random.default_rng(0).normal(size=(40, 2))
+Y_OK = np.tile([0, 1], 20)
+
+
+def with_value(value):
+    X = X_OK.copy()
+    X[3, 1] = value
+    return X
+
+
+BAD_FIT_INPUTS = {
+    "nan": (with_value(np.nan), Y_OK, ValueError, "NaN"),
+    "inf": (with_value(np.inf), Y_OK, ValueError, "infinity"),
+    "1-d X": (X_OK[:, 0], Y_OK, ValueError, "Expected 2D array"),
+    "3-d X": (X_OK[:, :, None], Y_OK, ValueError, "dim 3"),
+    "empty X": (X_OK[:0], Y_OK[:0], ValueError, "0 sample"),
+    "mismatched lengths": (X_OK, Y_OK[:-1], ValueError, "inconsistent numbers of samples"),
+    "continuous y": (X_OK, np.linspace(0, 1, 40), ValueError, "Unknown label type"),
+    "single class": (X_OK, np.zeros(40, dtype=int), ValueError, "only one class"),
+    "string features": (np.array([["a", "b"]] * 40), Y_OK, ValueError, "could not convert"),
+}
+
+
+@pytest.mark.parametrize("X, y, error, message", BAD_FIT_INPUTS.values(), ids=BAD_FIT_INPUTS)
+def test_bad_training_data_is_refused(X, y, error, message):
+    with pytest.raises(error, match=message) as excinfo:
+        BayesianMLPClassifier(**FAST).fit(X, y)
+    assert raised_outside_pymc(excinfo)
+
+
+BAD_PARAMS = {
+    "negative prior_scale": dict(prior_scale=-1.0),
+    "batch_size 0": dict(batch_size=0),
+    "unknown activation": dict(activation="softsign"),
+    "unknown method": dict(method="nuts"),
+    "zero-width layer": dict(hidden_layer_sizes=(8, 0)),
+    "non-integer layer": dict(hidden_layer_sizes=(2.5,)),
+    "zero learning_rate": dict(learning_rate=0.0),
+    "zero n_draws": dict(n_draws=0),
+}
+
+
+@pytest.mark.parametrize("params", BAD_PARAMS.values(), ids=BAD_PARAMS)
+def test_invalid_parameters_are_named(params):
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=name) as excinfo:
+        BayesianMLPClassifier(**{**FAST, **params}).fit(X_OK, Y_OK)
+    assert raised_outside_pymc(excinfo)
+
+
+def test_predict_before_fit_raises_not_fitted():
+    for method in ("predict", "predict_proba", "predict_std"):
+        with pytest.raises(NotFittedError):
+            getattr(BayesianMLPClassifier(), method)(X_OK)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return BayesianMLPClassifier(**{**FAST, "max_iter": 200}).fit(X_OK, Y_OK)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.zeros((3, 3)), "X has 3 features, but BayesianMLPClassifier is expecting 2"),
+        (np.zeros(2), "Expected 2D array"),
+        (with_value(np.nan), "NaN"),
+    ],
+    ids=["feature count", "1-d", "nan"],
+)
+def test_bad_prediction_data_is_refused(fitted, X, message):
+    for method in ("predict", "predict_proba", "predict_std"):
+        with pytest.raises(ValueError, match=message):
+            getattr(fitted, method)(X)
+
+
+def test_caller_arrays_are_not_modified():
+    X = X_OK.astype(np.float32)
+    y = np.where(Y_OK == 1, "yes", "no")
+    X_before, y_before = X.copy(), y.copy()
+    clf = BayesianMLPClassifier(**{**FAST, "max_iter": 200}).fit(X, y)
+    clf.predict_proba(X)
+    clf.predict_std(X)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    assert X.dtype == np.float32
+
+
+def test_divergence_is_reported_with_advice_and_leaves_no_model():
+    clf = BayesianMLPClassifier(**{**FAST, "learning_rate": 1e3})
+    with pytest.raises(DivergenceError, match=r"Lower learning_rate.*StandardScaler") as excinfo:
+        clf.fit(X_OK * 1e3, Y_OK)
+    assert raised_outside_pymc(excinfo)
+    with pytest.raises(NotFittedError):
+        clf.predict_proba(X_OK)
+    # The engine that diverged is reused and fits normally afterwards.
+    clf.set_params(learning_rate=0.01).fit(X_OK, Y_OK)
+    assert np.all(np.isfinite(clf.predict_proba(X_OK)))
