@@ -13,7 +13,9 @@ the :class:`~bnn_sklearn._network.Architecture`.
 
 from __future__ import annotations
 
+import logging
 import threading
+import warnings
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,7 +92,8 @@ class CompiledADVI:
         self._initial_state = {var: var.get_value() for var in self._state}
         self._rngs = [var for var in self._state if isinstance(var.type, RandomGeneratorType)]
         self._flat_index = self._flat_layout(group.ordering)
-        self._run = self._compile_scan(updates)
+        with _quiet_blas_notice():
+            self._run = self._compile_scan(updates)
 
     def _flat_layout(self, ordering) -> np.ndarray:
         """Index that takes PyMC's flat parameter vector to our documented layout."""
@@ -226,6 +229,20 @@ class CompiledADVI:
                 "learning_rate or standardise the inputs (e.g. with sklearn's StandardScaler)."
             )
         return ADVIResult(mean, std, cholesky, losses, converged)
+
+
+@contextmanager
+def _quiet_blas_notice():
+    """Silence PyTensor's C-backend notice that it found no BLAS to link (see the README)."""
+    blas_logger = logging.getLogger("pytensor.tensor.blas")
+    level = blas_logger.level
+    blas_logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            yield
+    finally:
+        blas_logger.setLevel(level)
 
 
 def _lower_factor(rows: np.ndarray) -> np.ndarray:

@@ -1,0 +1,63 @@
+"""The compiled ADVI engine: reuse without recompiling, chunking, reproducibility."""
+
+import numpy as np
+import pytest
+
+from bnn_sklearn import BayesianMLPClassifier, _inference
+from bnn_sklearn._inference import ENGINES
+
+from .conftest import FAST
+
+
+def test_a_new_dataset_of_another_size_reuses_the_compiled_engine(moons):
+    X, y = moons
+    BayesianMLPClassifier(**{**FAST, "max_iter": 100}).fit(X, y)
+    builds = ENGINES.builds
+    for rows, prior_scale, learning_rate in [(120, 0.5, 0.02), (77, 2.0, 0.005)]:
+        BayesianMLPClassifier(
+            **{**FAST, "max_iter": 100}, prior_scale=prior_scale, learning_rate=learning_rate
+        ).fit(X[:rows], y[:rows])
+    assert ENGINES.builds == builds
+
+
+def test_a_fresh_engine_and_a_reused_one_give_the_same_fit(moons):
+    X, y = moons
+    ENGINES.clear()
+    fresh = BayesianMLPClassifier(**FAST, batch_size=32).fit(X, y)
+    # Fit something else with the same engine so its state is dirty, then refit.
+    BayesianMLPClassifier(**{**FAST, "random_state": 5}, batch_size=32).fit(X[:50], y[:50])
+    reused = BayesianMLPClassifier(**FAST, batch_size=32).fit(X, y)
+    np.testing.assert_array_equal(fresh.loss_curve_, reused.loss_curve_)
+    np.testing.assert_array_equal(fresh.predict_proba(X), reused.predict_proba(X))
+
+
+def test_iterations_per_call_do_not_change_the_result(moons, monkeypatch):
+    X, y = moons
+    settings = {**FAST, "max_iter": 450}
+    reference = BayesianMLPClassifier(**settings).fit(X, y)
+    monkeypatch.setattr(_inference, "CHECK_INTERVAL", 7)
+    chunked = BayesianMLPClassifier(**settings).fit(X, y)
+    np.testing.assert_allclose(chunked.loss_curve_, reference.loss_curve_, rtol=1e-12)
+    np.testing.assert_allclose(chunked.coefs_mean_[0], reference.coefs_mean_[0], rtol=1e-12)
+
+
+def test_the_fit_learns(moons):
+    """The Monte-Carlo noise must advance between iterations, or ADVI stalls."""
+    X, y = moons
+    clf = BayesianMLPClassifier(**FAST).fit(X, y)
+    curve = clf.loss_curve_
+    assert len(np.unique(curve)) == len(curve)
+    assert curve[-100:].mean() < 0.7 * curve[:100].mean()
+
+
+@pytest.mark.parametrize("x", [0.01, 0.05, 1.0, 30.0])
+def test_softplus_inverse(x):
+    assert _inference.softplus(_inference.softplus_inverse(x)) == pytest.approx(x)
+
+
+def test_lower_factor_reproduces_the_covariance():
+    rows = np.random.default_rng(0).normal(size=(6, 6))
+    factor = _inference._lower_factor(rows)
+    np.testing.assert_allclose(factor @ factor.T, rows @ rows.T, atol=1e-12)
+    np.testing.assert_array_equal(factor, np.tril(factor))
+    assert np.all(np.diag(factor) > 0)
