@@ -39,9 +39,13 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=(16, 16)
-        Units in each hidden layer; ``()`` gives Bayesian logistic regression.
-    activation : {"tanh", "relu", "logistic", "identity"}, default="tanh"
+    hidden_layer_sizes : tuple of int, default=(32,)
+        Units in each hidden layer; ``()`` gives Bayesian logistic regression. The default
+        one layer of 32 ReLU units was chosen on six small problems with three seeds
+        each (see the README): it never collapsed to the prior, matched or beat tanh
+        networks of width 5-32 in test log loss on four of six, and fits 3-10 times
+        faster than a (16, 16) tanh network.
+    activation : {"tanh", "relu", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
     prior_scale : float, default=1.0
         Standard deviation of the ``Normal(0, prior_scale)`` prior on every weight and
@@ -55,7 +59,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         full data; an int of at least the number of rows means full batch. "auto" is
         full batch up to 2048 rows and minibatches of 256 rows above.
     max_iter : int, default=10000
-        Maximum number of ADVI iterations.
+        Maximum number of ADVI iterations. With the defaults, fits of small problems
+        stop after 3,000-9,000 iterations.
     learning_rate : float, default=0.01
         Step size of the Adam optimiser.
     tol : float or None, default=1e-3
@@ -140,8 +145,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(16, 16),
-        activation="tanh",
+        hidden_layer_sizes=(32,),
+        activation="relu",
         prior_scale=1.0,
         method="advi",
         batch_size="auto",

@@ -34,6 +34,7 @@ from ._network import Architecture, build_network, parameter_names
 
 #: Iterations per compiled call; also the window of the smoothed loss checked for convergence.
 CHECK_INTERVAL = 100
+_PYTENSOR_MAJOR = int(pytensor.__version__.split(".")[0])
 #: Compiled engines kept in the process (least recently used are dropped first).
 POOL_SIZE = 16
 
@@ -117,9 +118,11 @@ class CompiledADVI:
             linker=default.linker,
             optimizer=default.provided_optimizer.including("local_remove_check_parameter"),
         )
+        # PyTensor 3 compiles scan's inner graph with the outer function's mode; 2.x needs it.
+        inner_mode = {} if _PYTENSOR_MAJOR >= 3 else {"mode": mode}
         n_steps = pt.iscalar("n_steps")
         outputs = pytensor.scan(
-            step, outputs_info=[*state, None], n_steps=n_steps, mode=mode, return_updates=False
+            step, outputs_info=[*state, None], n_steps=n_steps, return_updates=False, **inner_mode
         )
         *final, losses = outputs
         # Tensor states come back stacked over the steps, generators as their last value.

