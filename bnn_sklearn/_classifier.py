@@ -42,9 +42,10 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
     hidden_layer_sizes : tuple of int, default=(32,)
         Units in each hidden layer; ``()`` gives Bayesian logistic regression. The default
         one layer of 32 ReLU units was chosen on six small problems with three seeds
-        each (see the README): it never collapsed to the prior, matched or beat tanh
-        networks of width 5-32 in test log loss on four of six, and fits 3-10 times
-        faster than a (16, 16) tanh network.
+        each (see the README): it never collapsed to the prior, had a lower test log loss
+        than a random forest and gradient boosting on five of the six, and fitted 3-10
+        times faster than the tanh networks tried, whose log loss was better on three
+        problems and worse on three.
     activation : {"tanh", "relu", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
     prior_scale : float, default=1.0

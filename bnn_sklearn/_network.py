@@ -80,7 +80,36 @@ def build_network(arch: Architecture) -> NetworkModel:
             if i < len(sizes) - 2:
                 hidden = activation(hidden)
         if arch.n_outputs == 1:
-            pm.Bernoulli("y_obs", logit_p=hidden[:, 0], observed=y_obs, total_size=total_size)
+            pm.CustomDist(
+                "y_obs",
+                hidden[:, 0],
+                logp=bernoulli_logit_logp,
+                observed=y_obs,
+                total_size=total_size,
+            )
         else:
-            pm.Categorical("y_obs", logit_p=hidden, observed=y_obs, total_size=total_size)
+            pm.CustomDist(
+                "y_obs",
+                hidden,
+                logp=categorical_logit_logp,
+                signature="(k)->()",
+                observed=y_obs,
+                total_size=total_size,
+            )
     return NetworkModel(model=model, X=X, y=y, prior_scale=prior_scale)
+
+
+# The likelihoods are Bernoulli(logit) and Categorical(softmax), written as log-sigmoid and
+# log-softmax: pm.Bernoulli(logit_p=...) takes log(sigmoid(z)), which underflows to -inf for
+# logits of a few hundred (unscaled inputs, ReLU units) and stops the fit at once.
+
+
+def bernoulli_logit_logp(value, logit):
+    """Stable ``log Bernoulli(value | sigmoid(logit))``."""
+    return value * logit - pt.softplus(logit)
+
+
+def categorical_logit_logp(value, logits):
+    """Stable ``log Categorical(value | softmax(logits))``."""
+    log_proba = pt.special.log_softmax(logits, axis=-1)
+    return pt.take_along_axis(log_proba, value[..., None].astype("int64"), axis=-1)[..., 0]
