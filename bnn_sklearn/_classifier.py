@@ -48,9 +48,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         problems and worse on three.
     activation : {"tanh", "relu", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
-    prior_scale : float, default=1.0
+    prior_scale : float, default=2.0
         Standard deviation of the ``Normal(0, prior_scale)`` prior on every weight and
-        bias; smaller values regularise more (the Bayesian analogue of L2).
+        bias; smaller values regularise more (the Bayesian analogue of L2). On the six
+        problems used to choose the defaults, 2.0 gave a lower test log loss than 1.0 (the
+        origin notebook's) on every one; 0.5 underfitted and 4.0 overfitted some.
     method : {"advi", "fullrank_advi"}, default="advi"
         Mean-field ADVI (independent Gaussians) or full-rank ADVI (one multivariate
         Gaussian over all parameters; quadratic in their number).
@@ -59,9 +61,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         minibatches of that many rows (``pm.Minibatch``), the likelihood scaled to the
         full data; an int of at least the number of rows means full batch. "auto" is
         full batch up to 2048 rows and minibatches of 256 rows above.
-    max_iter : int, default=10000
+    max_iter : int, default=20000
         Maximum number of ADVI iterations. With the defaults, fits of small problems
-        stop after 3,000-9,000 iterations.
+        stopped after 4,000-10,000 iterations.
     learning_rate : float, default=0.01
         Step size of the Adam optimiser.
     tol : float or None, default=1e-3
@@ -148,10 +150,10 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         self,
         hidden_layer_sizes=(32,),
         activation="relu",
-        prior_scale=1.0,
+        prior_scale=2.0,
         method="advi",
         batch_size="auto",
-        max_iter=10000,
+        max_iter=20000,
         learning_rate=0.01,
         tol=1e-3,
         n_iter_no_change=10,
