@@ -38,7 +38,7 @@ def seed_data():
 def models(quick: bool) -> dict:
     settings = {"random_state": 0}
     if quick:
-        settings.update(max_iter=300, n_draws=100)
+        settings.update(max_iter=300, tol=None, n_draws=100)
     return {
         "BNN, full-batch ADVI": BayesianMLPClassifier(batch_size=None, **settings),
         "BNN, minibatch ADVI (50)": BayesianMLPClassifier(batch_size=50, **settings),
