@@ -99,9 +99,7 @@ class CompiledADVI:
     def _flat_layout(self, ordering) -> np.ndarray:
         """Index that takes PyMC's flat parameter vector to our documented layout."""
         names = parameter_names(len(self.arch.layer_sizes) - 1)
-        return np.concatenate(
-            [np.arange(ordering[name][1].stop)[ordering[name][1]] for name in names]
-        )
+        return np.r_[tuple(ordering[name][1] for name in names)]
 
     def _compile_scan(self, updates) -> pytensor.compile.Function:
         state, loss = self._state, updates.loss
