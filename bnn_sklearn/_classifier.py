@@ -193,7 +193,6 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         # PyMC is imported here, not at module level: prediction never needs it.
-        from ._inference import ENGINES
         from ._network import Architecture
 
         hidden = self._validate_hidden_layer_sizes()
@@ -216,20 +215,20 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         )
         rng = check_random_state(self.random_state)
         init_seed, fit_seed, draws_seed = rng.randint(np.iinfo(np.int32).max, size=3)
-        with ENGINES.engine(arch) as engine:
-            result = engine.fit(
-                X,
-                encoder.transform(y).astype(np.int32),
-                prior_scale=self.prior_scale,
-                learning_rate=self.learning_rate,
-                init_mean=_initial_means(arch.layer_sizes, init_seed),
-                init_std=self.init_std,
-                seed=int(fit_seed),
-                max_iter=self.max_iter,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                verbose=bool(self.verbose),
-            )
+        result = self._run_advi(
+            arch,
+            X,
+            encoder.transform(y).astype(np.int32),
+            prior_scale=self.prior_scale,
+            learning_rate=self.learning_rate,
+            init_mean=_initial_means(arch.layer_sizes, init_seed),
+            init_std=self.init_std,
+            seed=int(fit_seed),
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=bool(self.verbose),
+        )
         # Fitted state is written only once ADVI has succeeded.
         self.classes_ = encoder.classes_
         self.coefs_mean_, self.intercepts_mean_ = unflatten_layers(result.mean, arch.layer_sizes)
@@ -246,6 +245,13 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _run_advi(self, arch, X, y, **settings):
+        """Fit ADVI with a pooled compiled engine (the benchmarks swap in stock ``pm.fit``)."""
+        from ._inference import ENGINES
+
+        with ENGINES.engine(arch) as engine:
+            return engine.fit(X, y, **settings)
 
     def __sklearn_is_fitted__(self) -> bool:
         # validate_data sets n_features_in_ before ADVI runs; only a posterior means fitted.

@@ -256,8 +256,9 @@ def _lower_factor(rows: np.ndarray) -> np.ndarray:
 class _EnginePool:
     """Compiled engines by architecture; each engine is used by one fit at a time."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, build=CompiledADVI):
         self.size = size
+        self._build = build
         self._idle: OrderedDict[Architecture, list[CompiledADVI]] = OrderedDict()
         self._lock = threading.Lock()
         self.builds = 0
@@ -268,7 +269,7 @@ class _EnginePool:
             idle = self._idle.get(arch)
             engine = idle.pop() if idle else None
         if engine is None:
-            engine = CompiledADVI(arch)
+            engine = self._build(arch)
             with self._lock:
                 self.builds += 1
         try:

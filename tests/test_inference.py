@@ -1,5 +1,7 @@
 """The compiled ADVI engine: reuse without recompiling, chunking, reproducibility."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,44 @@ def test_lower_factor_reproduces_the_covariance():
     np.testing.assert_allclose(factor @ factor.T, rows @ rows.T, atol=1e-12)
     np.testing.assert_array_equal(factor, np.tril(factor))
     assert np.all(np.diag(factor) > 0)
+
+
+def test_pool_keeps_the_most_recently_used_engines():
+    pool = _inference._EnginePool(size=2, build=lambda arch: object())
+    for arch in ("a", "b", "a", "c"):
+        with pool.engine(arch):
+            pass
+    assert pool.builds == 3
+    with pool.engine("a"):
+        pass
+    assert pool.builds == 3  # "a" was used after "b", so "b" was dropped
+    with pool.engine("b"):
+        pass
+    assert pool.builds == 4
+
+
+def test_pool_hands_one_engine_to_one_fit_at_a_time():
+    pool = _inference._EnginePool(size=4, build=lambda arch: object())
+    with pool.engine("a") as first, pool.engine("a") as second:
+        assert first is not second
+    with pool.engine("a") as again:
+        assert again in (first, second)
+
+
+def test_concurrent_fits_in_threads_match_serial_fits(moons):
+    X, y = moons
+    settings = {**FAST, "max_iter": 300}
+    seeds = [0, 1]
+    serial = [
+        BayesianMLPClassifier(**settings | {"random_state": s}).fit(X, y).predict_proba(X)
+        for s in seeds
+    ]
+    with ThreadPoolExecutor(max_workers=2) as threads:
+        fitted = list(
+            threads.map(
+                lambda s: BayesianMLPClassifier(**settings | {"random_state": s}).fit(X, y),
+                seeds,
+            )
+        )
+    for clf, expected in zip(fitted, serial):
+        np.testing.assert_array_equal(clf.predict_proba(X), expected)

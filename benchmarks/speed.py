@@ -1,0 +1,273 @@
+"""Speed of the compiled ADVI engine against stock ``pm.fit``, measured in the same process.
+
+The reference is what a notebook does: build the PyMC model and call ``pm.fit`` (same
+model, same starting point, same Adam step, same number of iterations) for every fit. The
+ratios printed are reference time / engine time; targets are for Python >= 3.12.
+
+    python benchmarks/speed.py             # the real settings (a few minutes)
+    python benchmarks/speed.py --quick     # fewer iterations, no cold-cache runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+import pytensor
+from sklearn.datasets import make_classification
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn._inference import ENGINES, ADVIResult
+from bnn_sklearn._network import build_network, parameter_names
+from bnn_sklearn._posterior import unflatten_layers
+
+sys.path.insert(0, str(Path(__file__).parent))
+from seed_moons import seed_data
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def stock_advi(
+    arch, X, y, *, prior_scale, learning_rate, init_mean, init_std, seed, max_iter, **_ignored
+) -> ADVIResult:
+    """Build the model afresh and run stock ``pm.fit`` from the engine's starting point."""
+    network = build_network(arch)
+    network.X.set_value(X)
+    network.y.set_value(y)
+    network.prior_scale.set_value(np.float64(prior_scale))
+    weights, biases = unflatten_layers(init_mean, arch.layer_sizes)
+    start = {f"w_{i}": w for i, w in enumerate(weights)} | {
+        f"b_{i}": b for i, b in enumerate(biases)
+    }
+    with network.model:
+        inference = pm.ADVI(
+            start=start,
+            start_sigma={name: np.full(np.size(v), init_std) for name, v in start.items()},
+            random_seed=seed,
+        )
+        approx = inference.fit(
+            max_iter, obj_optimizer=pm.adam(learning_rate=learning_rate), progressbar=False
+        )
+    ordering = approx.groups[0].ordering
+    index = np.r_[tuple(ordering[name][1] for name in parameter_names(len(weights)))]
+    scale = 1.0 if arch.batch_size is None else len(X) / arch.batch_size
+    return ADVIResult(
+        approx.mean.eval()[index],
+        approx.std.eval()[index],
+        None,
+        np.asarray(inference.hist) * scale,
+        converged=True,
+    )
+
+
+class StockBayesianMLPClassifier(BayesianMLPClassifier):
+    """The estimator with stock ``pm.fit`` (fresh model and compile per fit) as its engine."""
+
+    def _run_advi(self, arch, X, y, **settings):
+        return stock_advi(arch, X, y, **settings)
+
+
+def timed(function):
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def compare(label, make, X, y, n_iter, rows):
+    """Time a fit of ``n_iter`` iterations with the engine (warm) and with stock pm.fit."""
+    make(BayesianMLPClassifier, 50).fit(X, y)  # compile outside the timing
+    engine_s, engine = timed(lambda: make(BayesianMLPClassifier, n_iter).fit(X, y))
+    stock_s, stock = timed(lambda: make(StockBayesianMLPClassifier, n_iter).fit(X, y))
+    tail = slice(-max(1, n_iter // 10), None)
+    rows.append(
+        (
+            label,
+            f"{engine_s:.2f} s ({1e6 * engine_s / n_iter:.0f} us/iter)",
+            f"{stock_s:.2f} s ({1e6 * stock_s / n_iter:.0f} us/iter)",
+            f"{stock_s / engine_s:.1f}x",
+            f"{engine.loss_curve_[tail].mean():.1f} / {stock.loss_curve_[tail].mean():.1f}",
+        )
+    )
+    print(" | ".join(rows[-1]), flush=True)
+
+
+def cold_first_fit(workers: int) -> float:
+    """Wall time of ``workers`` processes each fitting the defaults with an empty cache."""
+    script = textwrap.dedent(
+        f"""
+        from bnn_sklearn import BayesianMLPClassifier
+        import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from seed_moons import seed_data
+        X_train, _, y_train, _ = seed_data()
+        BayesianMLPClassifier(random_state=0).fit(X_train, y_train)
+        """
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={cache}")
+        start = time.perf_counter()
+        procs = [subprocess.Popen([sys.executable, "-c", script], env=env) for _ in range(workers)]
+        if any(p.wait() for p in procs):
+            raise RuntimeError("a cold-cache fit failed")
+        return time.perf_counter() - start
+
+
+def main(argv=None) -> None:
+    logging.getLogger("pymc").setLevel(logging.ERROR)  # stock pm.fit's "Finished" lines
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few iterations, no cold runs")
+    args = parser.parse_args(argv)
+    long_run, wide_run, grid_run = (2000, 300, 500) if args.quick else (50_000, 5000, 5000)
+    X_train, X_test, y_train, y_test = seed_data()
+    rows = []
+    print("workload | engine | stock pm.fit | speed-up | final loss engine / stock")
+
+    def seed_model(hidden, activation, batch_size):
+        return lambda cls, n: cls(
+            hidden_layer_sizes=hidden,
+            activation=activation,
+            batch_size=batch_size,
+            prior_scale=1.0,
+            max_iter=n,
+            tol=None,
+            random_state=0,
+        )
+
+    compare(
+        "seed (5, 5) tanh, minibatch 50 (target >= 7x)",
+        seed_model((5, 5), "tanh", 50),
+        X_train,
+        y_train,
+        long_run,
+        rows,
+    )
+    compare(
+        "seed (5, 5) tanh, full batch (target >= 2.5x)",
+        seed_model((5, 5), "tanh", None),
+        X_train,
+        y_train,
+        long_run,
+        rows,
+    )
+    X_wide, y_wide = make_classification(20_000, 20, n_informative=10, random_state=0)
+    compare(
+        "(64, 64) relu, 20,000 x 20, minibatch 256 (target >= 1.5x)",
+        seed_model((64, 64), "relu", 256),
+        X_wide,
+        y_wide,
+        wide_run,
+        rows,
+    )
+
+    # Setup of a second fit of a warm architecture on new data of another size.
+    model = seed_model((5, 5), "tanh", None)
+    setup_s, _ = timed(lambda: model(BayesianMLPClassifier, 1).fit(X_test[:333], y_test[:333]))
+    stock_setup_s, _ = timed(
+        lambda: model(StockBayesianMLPClassifier, 1).fit(X_test[:333], y_test[:333])
+    )
+    rows.append(
+        (
+            "second fit on new data: setup (target <= 50 ms)",
+            f"{1e3 * setup_s:.0f} ms",
+            f"{1e3 * stock_setup_s:.0f} ms",
+            f"{stock_setup_s / setup_s:.0f}x",
+            "",
+        )
+    )
+    print(" | ".join(rows[-1]), flush=True)
+
+    # A grid search: 2 architectures x 2 prior scales x 2 batch sizes x 3 folds.
+    grid = {
+        "hidden_layer_sizes": [(5, 5), (32,)],
+        "prior_scale": [1.0, 2.0],
+        "batch_size": [None, 50],
+    }
+    searches = {}
+    for cls in (BayesianMLPClassifier, StockBayesianMLPClassifier):
+        ENGINES.clear()
+        search = GridSearchCV(
+            cls(max_iter=grid_run, tol=None, random_state=0), grid, cv=StratifiedKFold(3), n_jobs=1
+        )
+        searches[cls], _ = timed(lambda search=search: search.fit(X_train, y_train))
+    engine_s, stock_s = searches.values()
+    rows.append(
+        (
+            "GridSearchCV, 24 fits, in-process pool emptied first (target >= 5x)",
+            f"{engine_s:.1f} s",
+            f"{stock_s:.1f} s",
+            f"{stock_s / engine_s:.1f}x",
+            "",
+        )
+    )
+    print(" | ".join(rows[-1]), flush=True)
+
+    # The defaults on the seed, with a warm engine.
+    BayesianMLPClassifier(max_iter=50, tol=None).fit(X_train, y_train)
+    default_s, clf = timed(lambda: BayesianMLPClassifier(random_state=0).fit(X_train, y_train))
+    proba = clf.predict_proba(X_test)
+    rows.append(
+        (
+            "defaults on the seed, warm (target <= 1.5 s, acc >= 0.95, log loss <= 0.13)",
+            f"{default_s:.2f} s, {clf.n_iter_} iterations",
+            f"accuracy {accuracy_score(y_test, clf.predict(X_test)):.3f}",
+            f"log loss {log_loss(y_test, proba):.3f}",
+            "",
+        )
+    )
+    print(" | ".join(rows[-1]), flush=True)
+
+    big = np.random.default_rng(0).normal(size=(100_000, 2))
+    predict_s, _ = timed(lambda: clf.predict_proba(big))
+    rows.append(
+        ("predict_proba, 100,000 rows x 500 draws (report)", f"{predict_s:.2f} s", "", "", "")
+    )
+    print(" | ".join(rows[-1]), flush=True)
+
+    if not args.quick:
+        one = cold_first_fit(1)
+        two = cold_first_fit(2)
+        rows.append(
+            (
+                "first fit with an empty compile cache, 1 process / 2 at once (report)",
+                f"{one:.1f} s",
+                f"{two:.1f} s",
+                "",
+                "",
+            )
+        )
+        print(" | ".join(rows[-1]), flush=True)
+
+    versions = (
+        f"Python {platform.python_version()}, PyMC {pm.__version__}, PyTensor "
+        f"{pytensor.__version__} (mode {pytensor.config.mode}), "
+        f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores"
+    )
+    table = "\n".join(
+        [
+            f"`python benchmarks/speed.py{' --quick' if args.quick else ''}`: {versions}",
+            "",
+            "| workload | engine | stock pm.fit | ratio | final loss engine / stock |",
+            "|---|---|---|---|---|",
+        ]
+        + ["| " + " | ".join(row) + " |" for row in rows]
+    )
+    print("\n" + table)
+    if not args.quick:
+        RESULTS.mkdir(exist_ok=True)
+        tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
+        (RESULTS / f"speed_{tag}.md").write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
