@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pymc as pm
 import pytensor
+from pytensor.compile.mode import get_mode
 from sklearn.datasets import make_classification
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -250,7 +251,7 @@ def main(argv=None) -> None:
 
     versions = (
         f"Python {platform.python_version()}, PyMC {pm.__version__}, PyTensor "
-        f"{pytensor.__version__} (mode {pytensor.config.mode}), "
+        f"{pytensor.__version__} ({type(get_mode(None).linker).__name__}), "
         f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores"
     )
     table = "\n".join(
