@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from itertools import pairwise
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
@@ -331,6 +332,51 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         """
         return np.concatenate([p.std(axis=0) for p in self._draw_probabilities(X)])
 
+    def predict_proba_draws(self, X):
+        """Class probabilities under each posterior weight draw.
+
+        The draws behind :meth:`predict_proba` (their mean), :meth:`predict_std` and
+        :meth:`predict_uncertainty`, for credible intervals or summaries of your own.
+        Holds ``n_draws * n_samples * n_classes`` numbers at once; the other predict
+        methods work through ``X`` in chunks instead.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_draws, n_samples, n_classes)
+            Probability of each class in ``classes_`` under each draw.
+        """
+        return np.concatenate(list(self._draw_probabilities(X)), axis=1)
+
+    def predict_uncertainty(self, X) -> PredictiveUncertainty:
+        """Split the predictive uncertainty into its aleatoric and epistemic parts.
+
+        With ``p_d`` the class probabilities under draw ``d`` and ``H`` the entropy (nats):
+
+        - ``total = H(mean_d p_d)``, the entropy of :meth:`predict_proba`;
+        - ``aleatoric = mean_d H(p_d)``, the expected entropy: noise the model sees in the
+          data, which more data would not remove;
+        - ``epistemic = total - aleatoric``, the mutual information between the label and
+          the weights: disagreement between draws, large where data are missing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        uncertainty : PredictiveUncertainty
+            Named tuple of three arrays of shape (n_samples,): ``total``, ``aleatoric``
+            and ``epistemic``.
+        """
+        parts = [_uncertainty_of_draws(p) for p in self._draw_probabilities(X)]
+        return PredictiveUncertainty(*(np.concatenate(column) for column in zip(*parts)))
+
     def predict(self, X):
         """Most probable class under the posterior predictive.
 
@@ -346,6 +392,25 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
+
+
+class PredictiveUncertainty(NamedTuple):
+    """Per-sample predictive entropy and its split, in nats (see ``predict_uncertainty``)."""
+
+    total: np.ndarray
+    aleatoric: np.ndarray
+    epistemic: np.ndarray
+
+
+def _entropy(proba: np.ndarray) -> np.ndarray:
+    return -np.sum(proba * np.log(np.clip(proba, 1e-300, None)), axis=-1)
+
+
+def _uncertainty_of_draws(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    total = _entropy(proba.mean(axis=0))
+    aleatoric = _entropy(proba).mean(axis=0)
+    # Mutual information is never negative; round-off can make the difference so.
+    return total, aleatoric, np.maximum(total - aleatoric, 0.0)
 
 
 def _initial_means(layer_sizes: tuple[int, ...], seed: int) -> np.ndarray:

@@ -110,6 +110,13 @@ def seed_fits(seed_split):
     }
 
 
+def far_from(X_train):
+    """Points of the seed's plotting square [-3, 3]^2 more than 1.5 from every training point."""
+    grid = np.mgrid[-3:3:60j, -3:3:60j].reshape(2, -1).T
+    distance = np.min(np.linalg.norm(grid[:, None, :] - X_train[None], axis=-1), axis=1)
+    return grid[distance > 1.5]
+
+
 def test_minibatch_loss_is_on_the_full_data_scale(seed_fits):
     full, mini = seed_fits[None].loss_curve_, seed_fits[50].loss_curve_
     # Without rescaling by n / batch_size the minibatch losses would be 10 times smaller.
@@ -126,9 +133,7 @@ def test_reproduces_the_seed_notebook_accuracy(seed_split, seed_fits, batch_size
 def test_predict_std_is_larger_far_from_the_data(seed_split, seed_fits):
     X_train = seed_split[0]
     clf = seed_fits[None]
-    grid = np.mgrid[-3:3:60j, -3:3:60j].reshape(2, -1).T
-    distance = np.min(np.linalg.norm(grid[:, None, :] - X_train[None], axis=-1), axis=1)
-    far = clf.predict_std(grid[distance > 1.5])[:, 1].mean()
+    far = clf.predict_std(far_from(X_train))[:, 1].mean()
     on_the_data = clf.predict_std(X_train)[:, 1].mean()
     assert far > 2 * on_the_data
 
@@ -141,3 +146,26 @@ def test_verbose_shows_progress_and_quiet_is_silent(moons, capsys, caplog):
     assert captured.out == "" and captured.err == "" and caplog.records == []
     BayesianMLPClassifier(**{**FAST, "max_iter": 200, "verbose": True}).fit(X, y)
     assert "Fitting" in capsys.readouterr().out
+
+
+def test_per_draw_probabilities_underlie_the_summaries(three_blobs):
+    X, y = three_blobs
+    clf = BayesianMLPClassifier(**FAST).fit(X, y)
+    draws = clf.predict_proba_draws(X)
+    assert draws.shape == (FAST["n_draws"], len(X), 3)
+    np.testing.assert_allclose(draws.mean(axis=0), clf.predict_proba(X), rtol=1e-12)
+    np.testing.assert_allclose(draws.std(axis=0), clf.predict_std(X), rtol=1e-12)
+
+
+def test_uncertainty_split_follows_its_definitions(seed_split, seed_fits):
+    X_train = seed_split[0]
+    clf = seed_fits[None]
+    uncertainty = clf.predict_uncertainty(X_train)
+    assert uncertainty._fields == ("total", "aleatoric", "epistemic")
+    proba = clf.predict_proba(X_train)
+    np.testing.assert_allclose(uncertainty.total, -np.sum(proba * np.log(proba), axis=1))
+    np.testing.assert_allclose(uncertainty.total, uncertainty.aleatoric + uncertainty.epistemic)
+    assert np.all(uncertainty.epistemic >= 0)
+    assert np.all(uncertainty.total <= np.log(2) + 1e-12)
+    far = clf.predict_uncertainty(far_from(X_train))
+    assert far.epistemic.mean() > 2 * uncertainty.epistemic.mean()

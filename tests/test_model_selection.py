@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
+from sklearn.inspection import permutation_importance
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -106,3 +108,16 @@ def test_saved_model_predicts_identically_in_a_fresh_process(moons, tmp_path):
     subprocess.run([sys.executable, "-c", script], check=True)
     np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), clf.predict_proba(X))
     np.testing.assert_array_equal(np.load(tmp_path / "std.npy"), clf.predict_std(X))
+
+
+def test_calibration_and_permutation_importance_work_unchanged(moons):
+    X, y = moons
+    noisy = np.column_stack([X, np.random.default_rng(0).normal(size=len(X))])
+    calibrated = CalibratedClassifierCV(BayesianMLPClassifier(**FAST), cv=2).fit(noisy, y)
+    assert calibrated.predict_proba(noisy).shape == (len(X), 2)
+    clf = BayesianMLPClassifier(**FAST).fit(noisy, y)
+    importance = permutation_importance(
+        clf, noisy, y, scoring="neg_log_loss", n_repeats=5, random_state=0
+    )
+    # The two moon coordinates matter; the added noise column does not.
+    assert importance.importances_mean[:2].min() > 3 * abs(importance.importances_mean[2])

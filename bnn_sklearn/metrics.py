@@ -1,0 +1,76 @@
+"""Calibration metrics, and a scorer for scikit-learn's model selection tools."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import column_or_1d
+from sklearn.utils.validation import check_array, check_consistent_length
+
+
+def expected_calibration_error(y_true, y_prob, *, n_bins: int = 15, labels=None) -> float:
+    """Top-label expected calibration error (ECE) of predicted class probabilities.
+
+    The predictions are sorted into ``n_bins`` equal-width bins by their confidence (the
+    largest class probability, in ``((m - 1) / n_bins, m / n_bins]``); the ECE is the
+    average over bins, weighted by their share of samples, of ``|accuracy - confidence|``.
+    0 is perfectly calibrated; lower is better.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels, of any type.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities, columns in the order of ``labels``; a 1-D array is the
+        probability of the second (positive) label of a binary problem.
+    n_bins : int, default=15
+        Number of confidence bins.
+    labels : array-like of shape (n_classes,), default=None
+        The labels the columns of ``y_prob`` stand for, e.g. a classifier's ``classes_``;
+        by default the sorted unique values of ``y_true``.
+
+    Returns
+    -------
+    ece : float
+        Expected calibration error, in [0, 1].
+
+    Examples
+    --------
+    >>> from bnn_sklearn.metrics import expected_calibration_error
+    >>> y_prob = [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]
+    >>> round(expected_calibration_error(["a", "b", "b"], y_prob), 6)
+    0.3
+    """
+    y_true = column_or_1d(y_true)
+    y_prob = check_array(y_prob, ensure_2d=False, dtype=np.float64)
+    check_consistent_length(y_true, y_prob)
+    if y_prob.ndim == 1:
+        y_prob = np.column_stack([1.0 - y_prob, y_prob])
+    labels = np.unique(y_true) if labels is None else np.asarray(labels)
+    if y_prob.shape[1] != len(labels):
+        raise ValueError(
+            f"y_prob has {y_prob.shape[1]} columns but there are {len(labels)} labels; "
+            "pass labels= (e.g. the classifier's classes_) in the order of the columns."
+        )
+    if not np.all(np.isin(y_true, labels)):
+        raise ValueError("y_true contains labels that are not in labels.")
+    if not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"n_bins must be a positive integer, got {n_bins!r}.")
+    confidence = y_prob.max(axis=1)
+    correct = labels[y_prob.argmax(axis=1)] == y_true
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    bins = np.searchsorted(edges[1:-1], confidence, side="left")
+    ece = 0.0
+    for b in np.unique(bins):
+        in_bin = bins == b
+        ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def neg_expected_calibration_error(estimator, X, y) -> float:
+    """Scorer: minus the ECE of ``estimator.predict_proba(X)`` (greater is better).
+
+    Use it as ``scoring=neg_expected_calibration_error`` in ``GridSearchCV`` or
+    ``cross_val_score``, or inside a ``scoring`` dict; labels follow ``classes_``, so a
+    test fold that lacks a class is scored correctly.
+    """
+    return -expected_calibration_error(y, estimator.predict_proba(X), labels=estimator.classes_)

@@ -1,0 +1,49 @@
+"""Calibration error against hand-computed values, and the scorer in model selection."""
+
+import numpy as np
+import pytest
+from sklearn.model_selection import cross_val_score
+
+from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn.metrics import expected_calibration_error, neg_expected_calibration_error
+
+from .conftest import FAST
+
+
+def test_hand_computed_binary_example():
+    # Confidences 0.9 (right), 0.8 (right), 0.6 (wrong) fall in three different bins:
+    # (|1 - 0.9| + |1 - 0.8| + |0 - 0.6|) / 3 = 0.3.
+    y_prob = [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]
+    assert expected_calibration_error(["a", "b", "b"], y_prob) == pytest.approx(0.3)
+    assert expected_calibration_error(["a", "b", "b"], [0.1, 0.8, 0.4]) == pytest.approx(0.3)
+
+
+def test_hand_computed_multiclass_example_with_shared_bins():
+    # Labels [3, 7, 9]: predictions 3 (right), 7 (wrong), 3 (right), 9 (wrong). Two bins,
+    # each with one right and one wrong: confidence 0.6 -> |0.5 - 0.6|, 0.95 -> |0.5 - 0.95|,
+    # each with weight 1/2: ECE = 0.275.
+    y_prob = [[0.6, 0.3, 0.1], [0.2, 0.6, 0.2], [0.95, 0.03, 0.02], [0.02, 0.03, 0.95]]
+    y_true = [3, 9, 3, 7]
+    assert expected_calibration_error(y_true, y_prob, n_bins=10, labels=[3, 7, 9]) == pytest.approx(
+        0.5 * abs(0.5 - 0.6) + 0.5 * abs(0.5 - 0.95)
+    )
+
+
+def test_perfect_and_worst_cases():
+    assert expected_calibration_error([0, 1], [[1.0, 0.0], [0.0, 1.0]]) == 0.0
+    assert expected_calibration_error([0, 1], [[0.0, 1.0], [1.0, 0.0]]) == 1.0
+
+
+def test_mismatched_labels_are_refused():
+    with pytest.raises(ValueError, match="labels="):
+        expected_calibration_error([0, 1, 2], [[0.5, 0.5]] * 3)
+    with pytest.raises(ValueError, match="not in labels"):
+        expected_calibration_error([0, 5], [[0.5, 0.5]] * 2, labels=[0, 1])
+
+
+def test_scorer_in_cross_validation(moons):
+    X, y = moons
+    scores = cross_val_score(
+        BayesianMLPClassifier(**FAST), X, y, cv=3, scoring=neg_expected_calibration_error
+    )
+    assert np.all(scores <= 0) and np.all(scores > -0.2)
