@@ -16,7 +16,6 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 from sklearn.base import clone
 from sklearn.datasets import make_moons
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
@@ -25,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import scale
 
 from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn.plotting import plot_decision_surface, plot_loss_curve
 
 RESULTS = Path(__file__).parent / "results" / "seed"
 
@@ -61,39 +61,24 @@ def evaluate(fitted_models: dict, fit_seconds: dict, X_test, y_test) -> str:
     return "\n".join(lines)
 
 
-def plot_surfaces(model, X_test, y_test, out: Path) -> None:
+def write_figures(fitted: dict, X_test, y_test, out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    grid = np.mgrid[-3:3:100j, -3:3:100j]
-    points = grid.reshape(2, -1).T
-    surfaces = {
-        "proba": (model.predict_proba(points)[:, 1], "Posterior predictive mean P(y=1)", "RdBu_r"),
-        "std": (model.predict_std(points)[:, 1], "Posterior std of P(y=1) (epistemic)", "viridis"),
-    }
-    for kind, (values, title, cmap) in surfaces.items():
+    full_batch = fitted["BNN, full-batch ADVI"]
+    for kind in ("proba", "std"):
         fig, ax = plt.subplots(figsize=(7, 5.5))
-        contour = ax.contourf(grid[0], grid[1], values.reshape(100, 100), 20, cmap=cmap)
-        ax.scatter(*X_test[y_test == 0].T, s=8, c="tab:orange", edgecolors="k", linewidths=0.3)
-        ax.scatter(*X_test[y_test == 1].T, s=8, c="tab:green", edgecolors="k", linewidths=0.3)
-        fig.colorbar(contour, ax=ax)
-        ax.set(xlim=(-3, 3), ylim=(-3, 3), xlabel="X1", ylabel="X2", title=title)
+        plot_decision_surface(
+            full_batch, X_test, y_test, kind=kind, ax=ax, xlim=(-3, 3), ylim=(-3, 3)
+        )
         fig.savefig(out / f"seed_{kind}.png", dpi=100, bbox_inches="tight")
         plt.close(fig)
-
-
-def plot_loss_curves(curves: dict, out: Path) -> None:
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(7, 4))
-    for name, curve in curves.items():
-        window = min(100, len(curve))
-        smoothed = np.convolve(curve, np.ones(window) / window, mode="valid")
-        ax.plot(np.arange(window, len(curve) + 1), smoothed, label=name)
-    ax.set(xlabel="iteration", ylabel="negative ELBO (100-iteration mean)", yscale="log")
-    ax.legend()
+    for name, model in fitted.items():
+        if isinstance(model, BayesianMLPClassifier):
+            plot_loss_curve(model, ax=ax, label=name)
     fig.savefig(out / "seed_loss.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
 
@@ -128,12 +113,7 @@ def main(argv=None) -> None:
     print("\n" + header + "\n" + table)
     (args.out / "seed_results.md").write_text(header + "\n" + table + "\n")
 
-    full_batch = fitted["BNN, full-batch ADVI"]
-    plot_surfaces(full_batch, X_test, y_test, args.out)
-    plot_loss_curves(
-        {name: m.loss_curve_ for name, m in fitted.items() if hasattr(m, "loss_curve_")},
-        args.out,
-    )
+    write_figures(fitted, X_test, y_test, args.out)
     print(f"\nWrote {args.out}/seed_results.md and seed_proba.png, seed_std.png, seed_loss.png")
 
 

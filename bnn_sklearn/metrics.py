@@ -40,6 +40,28 @@ def expected_calibration_error(y_true, y_prob, *, n_bins: int = 15, labels=None)
     >>> round(expected_calibration_error(["a", "b", "b"], y_prob), 6)
     0.3
     """
+    confidence, correct, bins = calibration_bins(y_true, y_prob, n_bins=n_bins, labels=labels)
+    ece = 0.0
+    for b in np.unique(bins):
+        in_bin = bins == b
+        ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(ece)
+
+
+def calibration_bins(y_true, y_prob, *, n_bins: int = 15, labels=None):
+    """Top-class confidence, correctness and confidence bin of every prediction.
+
+    Parameters are those of :func:`expected_calibration_error`.
+
+    Returns
+    -------
+    confidence : ndarray of shape (n_samples,)
+        Largest predicted probability.
+    correct : ndarray of bool of shape (n_samples,)
+        Whether the most probable label is the true one.
+    bins : ndarray of int of shape (n_samples,)
+        Bin ``m`` holds confidences in ``(m / n_bins, (m + 1) / n_bins]`` (bin 0 also 0).
+    """
     y_true = column_or_1d(y_true)
     y_prob = check_array(y_prob, ensure_2d=False, dtype=np.float64)
     check_consistent_length(y_true, y_prob)
@@ -58,12 +80,7 @@ def expected_calibration_error(y_true, y_prob, *, n_bins: int = 15, labels=None)
     confidence = y_prob.max(axis=1)
     correct = labels[y_prob.argmax(axis=1)] == y_true
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    bins = np.searchsorted(edges[1:-1], confidence, side="left")
-    ece = 0.0
-    for b in np.unique(bins):
-        in_bin = bins == b
-        ece += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
-    return float(ece)
+    return confidence, correct, np.searchsorted(edges[1:-1], confidence, side="left")
 
 
 def neg_expected_calibration_error(estimator, X, y) -> float:
