@@ -19,3 +19,13 @@ def test_seed_script_quick_run(tmp_path, monkeypatch, capsys):
     for figure in ("seed_proba.png", "seed_std.png", "seed_loss.png"):
         assert (tmp_path / figure).stat().st_size > 10_000
     assert "| model |" in capsys.readouterr().out
+
+
+def test_compare_script_quick_run(tmp_path, monkeypatch):
+    script = SCRIPT.parent / "compare.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    rows = (tmp_path / "compare.csv").read_text().splitlines()
+    assert rows[0] == "dataset,model,accuracy,log_loss,brier,ece,fit_s,predict_s"
+    assert len(rows) == 1 + 2 * 7
+    assert "| moons | BayesianMLP |" in (tmp_path / "compare.md").read_text()

@@ -1,0 +1,185 @@
+"""The Bayesian MLP against tree ensembles, neural networks and a linear model.
+
+Repeated stratified cross-validation (5 folds x 2 repeats, fixed seeds) on five data sets;
+per model and data set: accuracy, log loss, Brier score, expected calibration error, fit
+and predict seconds. Writes ``benchmarks/results/compare.md`` and ``compare.csv``.
+
+    python benchmarks/compare.py            # the real run
+    python benchmarks/compare.py --quick    # a smoke run: two small data sets, 2 folds
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    make_classification,
+    make_moons,
+)
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+    VotingClassifier,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, log_loss
+from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler, label_binarize
+
+from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn.metrics import expected_calibration_error
+
+RESULTS = Path(__file__).parent / "results"
+METRICS = ("accuracy", "log_loss", "brier", "ece", "fit_s", "predict_s")
+
+
+def datasets(quick: bool) -> dict:
+    moons = make_moons(n_samples=1000, noise=0.2, random_state=0)
+    if quick:
+        return {"moons": (moons[0][:300], moons[1][:300]), "iris": load_iris(return_X_y=True)}
+    return {
+        "moons": moons,
+        "breast_cancer": load_breast_cancer(return_X_y=True),
+        "iris": load_iris(return_X_y=True),
+        "digits": load_digits(return_X_y=True),
+        "synthetic_20k": make_classification(
+            n_samples=20_000, n_features=20, n_informative=10, random_state=0
+        ),
+    }
+
+
+def models(quick: bool) -> dict:
+    bnn = {"max_iter": 300, "tol": None, "n_draws": 100} if quick else {}
+    mlp = {"max_iter": 50} if quick else {}
+    return {
+        "BayesianMLP": make_pipeline(
+            StandardScaler(), BayesianMLPClassifier(random_state=0, **bnn)
+        ),
+        "RandomForest": RandomForestClassifier(random_state=0),
+        "GradientBoosting": GradientBoostingClassifier(random_state=0),
+        "HistGradientBoosting": HistGradientBoostingClassifier(random_state=0),
+        "MLP": make_pipeline(StandardScaler(), MLPClassifier(random_state=0, **mlp)),
+        "LogisticRegression": make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)),
+        "MLP deep ensemble (5)": VotingClassifier(
+            [
+                (
+                    f"mlp{seed}",
+                    make_pipeline(StandardScaler(), MLPClassifier(random_state=seed, **mlp)),
+                )
+                for seed in range(5)
+            ],
+            voting="soft",
+        ),
+    }
+
+
+def brier(y_true, proba, classes) -> float:
+    """Multiclass Brier score: mean squared distance to the one-hot label."""
+    onehot = label_binarize(y_true, classes=classes)
+    if onehot.shape[1] == 1:
+        onehot = np.column_stack([1 - onehot[:, 0], onehot[:, 0]])
+    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
+
+
+def score_split(model, X_train, y_train, X_test, y_test) -> dict:
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = model.predict_proba(X_test)
+    predict_s = time.perf_counter() - start
+    classes = model.classes_
+    return {
+        "accuracy": accuracy_score(y_test, classes[proba.argmax(axis=1)]),
+        "log_loss": log_loss(y_test, proba, labels=classes),
+        "brier": brier(y_test, proba, classes),
+        "ece": expected_calibration_error(y_test, proba, labels=classes),
+        "fit_s": fit_s,
+        "predict_s": predict_s,
+    }
+
+
+def run(quick: bool) -> list[dict]:
+    folds = RepeatedStratifiedKFold(
+        n_splits=2 if quick else 5, n_repeats=1 if quick else 2, random_state=0
+    )
+    rows = []
+    for data_name, (X, y) in datasets(quick).items():
+        splits = list(folds.split(X, y))
+        for model_name, model in models(quick).items():
+            start = time.perf_counter()
+            scores = [
+                score_split(clone(model), X[train], y[train], X[test], y[test])
+                for train, test in splits
+            ]
+            row = {"dataset": data_name, "model": model_name}
+            row |= {m: float(np.mean([s[m] for s in scores])) for m in METRICS}
+            rows.append(row)
+            print(
+                f"{data_name:>14} | {model_name:<22} | acc {row['accuracy']:.3f} | "
+                f"log loss {row['log_loss']:.3f} | ECE {row['ece']:.3f} | "
+                f"{time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
+    return rows
+
+
+def markdown(rows: list[dict], quick: bool) -> str:
+    header = (
+        f"`python benchmarks/compare.py{' --quick' if quick else ''}`, Python "
+        f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}; means over "
+        f"{'2 folds' if quick else '5 folds x 2 repeats'}; best log loss and ECE per data "
+        "set in bold.\n\n"
+        "| data set | model | accuracy | log loss | Brier | ECE | fit s | predict s |\n"
+        "|---|---|---|---|---|---|---|---|"
+    )
+    lines = [header]
+    for data_name in dict.fromkeys(r["dataset"] for r in rows):
+        group = [r for r in rows if r["dataset"] == data_name]
+        best = {m: min(r[m] for r in group) for m in ("log_loss", "ece")}
+        for r in group:
+            cells = [
+                f"**{r[m]:.3f}**" if m in best and r[m] == best[m] else f"{r[m]:.3f}"
+                for m in ("accuracy", "log_loss", "brier", "ece")
+            ]
+            lines.append(
+                f"| {data_name} | {r['model']} | {' | '.join(cells)} | "
+                f"{r['fit_s']:.2f} | {r['predict_s']:.3f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the tables")
+    args = parser.parse_args(argv)
+    if args.quick:  # a few iterations: the MLPs' convergence warnings say nothing here
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    rows = run(args.quick)
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = markdown(rows, args.quick)
+    (args.out / "compare.md").write_text(table)
+    with open(args.out / "compare.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["dataset", "model", *METRICS])
+        writer.writeheader()
+        writer.writerows(rows)
+    print("\n" + table)
+
+
+if __name__ == "__main__":
+    main()
