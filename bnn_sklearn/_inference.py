@@ -90,8 +90,9 @@ class CompiledADVI:
         updates.update(collect_default_updates(outputs=[updates.loss, *updates.values()]))
         self._state = list(updates)
         self._params = group.params_dict
-        self._initial_state = {var: var.get_value() for var in self._state}
         self._rngs = [var for var in self._state if isinstance(var.type, RandomGeneratorType)]
+        # Generators are reseeded on every fit; everything else restarts from these values.
+        self._initial_state = {var: var.get_value() for var in self._state if var not in self._rngs}
         self._flat_index = self._flat_layout(group.ordering)
         with _quiet_blas_notice():
             self._run = self._compile_scan(updates)
@@ -169,8 +170,7 @@ class CompiledADVI:
 
     def _reset(self, init_mean: np.ndarray, init_std: float, seed: int) -> None:
         for var, value in self._initial_state.items():
-            if not isinstance(var.type, RandomGeneratorType):
-                var.set_value(value.copy())
+            var.set_value(value.copy())
         mu = np.empty_like(init_mean)
         mu[self._flat_index] = init_mean
         self._params["mu"].set_value(mu)
