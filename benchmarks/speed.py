@@ -30,7 +30,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from bnn_sklearn import BayesianMLPClassifier
-from bnn_sklearn._inference import ENGINES, ADVIResult
+from bnn_sklearn._inference import ENGINES, ADVIResult, Posterior
 from bnn_sklearn._network import build_network, parameter_names
 from bnn_sklearn._posterior import unflatten_layers
 
@@ -41,33 +41,44 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def stock_advi(
-    arch, X, y, *, prior_scale, learning_rate, init_mean, init_std, seed, max_iter, **_ignored
+    arch,
+    X,
+    y,
+    *,
+    sample_weight,
+    total_size,
+    prior_scale,
+    learning_rate,
+    init,
+    seed,
+    max_iter,
+    **_ignored,
 ) -> ADVIResult:
     """Build the model afresh and run stock ``pm.fit`` from the engine's starting point."""
     network = build_network(arch)
     network.X.set_value(X)
     network.y.set_value(y)
+    network.sample_weight.set_value(sample_weight)
+    network.total_size.set_value(np.int64(total_size))
     network.prior_scale.set_value(np.float64(prior_scale))
-    weights, biases = unflatten_layers(init_mean, arch.layer_sizes)
+    weights, biases = unflatten_layers(init.mean, arch.layer_sizes)
     start = {f"w_{i}": w for i, w in enumerate(weights)} | {
         f"b_{i}": b for i, b in enumerate(biases)
     }
+    weight_std, bias_std = unflatten_layers(init.std, arch.layer_sizes)
+    start_sigma = {f"w_{i}": s for i, s in enumerate(weight_std)} | {
+        f"b_{i}": s for i, s in enumerate(bias_std)
+    }
     with network.model:
-        inference = pm.ADVI(
-            start=start,
-            start_sigma={name: np.full(np.size(v), init_std) for name, v in start.items()},
-            random_seed=seed,
-        )
+        inference = pm.ADVI(start=start, start_sigma=start_sigma, random_seed=seed)
         approx = inference.fit(
             max_iter, obj_optimizer=pm.adam(learning_rate=learning_rate), progressbar=False
         )
     ordering = approx.groups[0].ordering
     index = np.r_[tuple(ordering[name][1] for name in parameter_names(len(weights)))]
-    scale = 1.0 if arch.batch_size is None else len(X) / arch.batch_size
+    scale = total_size / (len(X) if arch.batch_size is None else arch.batch_size)
     return ADVIResult(
-        approx.mean.eval()[index],
-        approx.std.eval()[index],
-        None,
+        Posterior(approx.mean.eval()[index], approx.std.eval()[index]),
         np.asarray(inference.hist) * scale,
         converged=True,
     )

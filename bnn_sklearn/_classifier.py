@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from itertools import pairwise
 from numbers import Integral, Real
-from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import LabelEncoder
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._posterior import (
     ACTIVATIONS,
+    Posterior,
+    ValidationLogLoss,
     flatten_layers,
-    iter_draw_probabilities,
-    sample_parameters,
+    n_parameters,
+    predictive_draws,
     unflatten_layers,
 )
+from .metrics import PredictiveUncertainty, uncertainty_decomposition
 
 #: With ``batch_size="auto"``, data sets larger than this are fitted by minibatch ADVI.
 AUTO_FULL_BATCH_LIMIT = 2048
 #: Minibatch size chosen by ``batch_size="auto"`` for large data sets.
 AUTO_BATCH_SIZE = 256
+#: Version of the pickled fitted state: 1 in bnn_sklearn 0.1, 2 since partial_fit and
+#: early stopping added attributes. Bump it when fitted attributes change.
+STATE_FORMAT = 2
+#: Most posterior draws behind each early-stopping check of the validation log loss.
+EARLY_STOPPING_DRAWS = 100
 
 
 class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -74,6 +83,15 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         fitting stops. None runs exactly ``max_iter`` iterations.
     n_iter_no_change : int, default=10
         Number of checks without improvement before stopping.
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the training rows; every 100
+        iterations score their log loss under the current posterior (up to 100 draws),
+        stop when it has not improved by ``tol`` (relative) for ``n_iter_no_change``
+        checks, and keep the best posterior seen rather than the last. A better signal
+        than the noisy minibatch ELBO, at the price of fewer training rows. Not used by
+        ``partial_fit``.
+    validation_fraction : float, default=0.1
+        Fraction of the training rows held out when ``early_stopping`` is True.
     n_draws : int, default=500
         Posterior weight draws used by the predict methods.
     init_std : float, default=0.05
@@ -81,6 +99,15 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         (PyMC's ``start_sigma``; for full rank, the diagonal of the starting Cholesky
         factor). PyMC's default, about 0.69, lets small mean-field networks collapse to
         the prior and predict a constant.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``: a dict
+        ``{label: weight}``, or "balanced" for ``n_samples / (n_classes * count)``, as in
+        LogisticRegression. None weighs all classes 1.
+    warm_start : bool, default=False
+        When True and the model is fitted, ``fit`` continues ADVI from the current
+        posterior (means and standard deviations, or the full-rank factor; the Adam
+        moments restart) and the loss curve goes on; the classes and layer sizes must be
+        unchanged. When False, every ``fit`` starts afresh.
     random_state : int, RandomState instance or None, default=None
         Seeds the starting weights, the ADVI noise and minibatches, and the posterior
         draws used by the predict methods. An int gives identical predictions in any
@@ -98,9 +125,17 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         Names of features seen during fit, when X has string column names.
     loss_curve_ : ndarray of shape (n_iter_,)
         Negative ELBO at every iteration, on the scale of the full training set (also
-        for minibatch ADVI).
+        for minibatch ADVI); it continues across warm-started fits and ``partial_fit``.
     n_iter_ : int
-        Number of ADVI iterations run.
+        Number of ADVI iterations run, over all continued fits.
+    n_samples_seen_ : int
+        Rows the likelihood was fitted on (the training rows of the last ``fit``, or the
+        rows passed to ``partial_fit`` so far).
+    validation_loss_ : ndarray of shape (n_checks,) or None
+        With ``early_stopping``: the validation log loss at every check; else None.
+    best_validation_loss_ : float or None
+        With ``early_stopping``: the lowest validation log loss, that of the posterior
+        kept; else None.
     coefs_mean_, coefs_std_ : list of ndarray of shape (n_in, n_out)
         Posterior mean and standard deviation of the weights of each layer.
     intercepts_mean_, intercepts_std_ : list of ndarray of shape (n_out,)
@@ -141,8 +176,12 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
         "init_std": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -158,8 +197,12 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         learning_rate=0.01,
         tol=1e-3,
         n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
         n_draws=500,
         init_std=0.05,
+        class_weight=None,
+        warm_start=False,
         random_state=None,
         verbose=False,
     ):
@@ -172,14 +215,21 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.n_draws = n_draws
         self.init_std = init_std
+        self.class_weight = class_weight
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the variational posterior of the network's weights to ``(X, y)``.
+
+        With ``warm_start=True`` and a fitted model, ADVI continues from the current
+        posterior instead of starting afresh.
 
         Parameters
         ----------
@@ -187,65 +237,242 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
             Training data; standardised features fit best.
         y : array-like of shape (n_samples,)
             Class labels of any type (strings, ints, bools); at least two classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row's log-likelihood term: an integer weight
+            counts as that many copies of the row. None weighs every row 1.
 
         Returns
         -------
         self : BayesianMLPClassifier
             The fitted estimator.
         """
+        continuing = self.warm_start and self.__sklearn_is_fitted__()
+        return self._fit(X, y, sample_weight, continuing=continuing, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None, total_size=None):
+        """Run one pass of ADVI over a chunk of data, continuing from the current posterior.
+
+        For data that do not fit in memory, or that arrive over time: call it once per
+        chunk, as many passes over the chunks as needed. One pass over ``X`` is
+        ``ceil(n_samples / b)`` ADVI iterations on minibatches of ``b`` rows
+        (``batch_size``; 256 for "auto"; the whole chunk for None). There is no stopping
+        rule and no early stopping; the loss curve continues across calls.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its class labels, all of them in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole data; required on the first call (unless the model
+            was fitted by ``fit`` before), ignored or checked afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows' log-likelihood terms, as in :meth:`fit`.
+        total_size : int, default=None
+            Rows in the whole data set the chunks come from: the likelihood is scaled to
+            it (PyMC's ``total_size``). None uses the number of rows passed to
+            ``partial_fit`` so far, which is right for a single pass over a stream; pass
+            it when you make several passes over the same data.
+
+        Returns
+        -------
+        self : BayesianMLPClassifier
+            The updated estimator.
+        """
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class counts of the whole data set, "
+                "which partial_fit does not see; pass class_weight as a dict instead."
+            )
+        if total_size is not None and not (isinstance(total_size, Integral) and total_size > 0):
+            raise ValueError(f"total_size must be a positive integer, got {total_size!r}.")
+        first_call = not self.__sklearn_is_fitted__()
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first_call and classes is not None:
+            if not np.array_equal(self.classes_, unique_labels(classes)):
+                raise ValueError(
+                    f"classes={classes!r} differs from the classes of the previous calls, "
+                    f"{self.classes_!r}."
+                )
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            continuing=not first_call,
+            incremental=True,
+            classes=classes,
+            total_size=total_size,
+        )
+
+    def _fit(self, X, y, sample_weight, *, continuing, incremental, classes=None, total_size=None):
+        # On any error or interrupt the estimator is left exactly as it was.
+        before = dict(self.__dict__)
+        try:
+            return self._fit_unguarded(
+                X, y, sample_weight, continuing, incremental, classes, total_size
+            )
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, continuing, incremental, classes, total_size):
         # PyMC is imported here, not at module level: prediction never needs it.
         from ._network import Architecture
 
         hidden = self._validate_hidden_layer_sizes()
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, X, y, dtype=np.float64, reset=not continuing)
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        if len(encoder.classes_) < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes, but the data "
-                f"contain only one class: {encoder.classes_[0]!r}."
-            )
-        n_classes = len(encoder.classes_)
-        arch = Architecture(
-            n_features=X.shape[1],
-            hidden_layer_sizes=hidden,
-            activation=self.activation,
-            n_outputs=1 if n_classes == 2 else n_classes,
-            method=self.method,
-            batch_size=self._effective_batch_size(X.shape[0]),
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        classes = self._check_classes(y, classes, continuing, incremental)
+        if self.class_weight is not None:
+            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
+        y_encoded = np.searchsorted(classes, y).astype(np.int32)
+
+        if incremental:
+            batch_size = self._effective_batch_size(X.shape[0], default=AUTO_BATCH_SIZE)
+        else:
+            batch_size = None  # set below, once the validation rows are held out
+        arch_kwargs = {
+            "n_features": X.shape[1],
+            "hidden_layer_sizes": hidden,
+            "activation": self.activation,
+            "n_outputs": 1 if len(classes) == 2 else len(classes),
+            "method": self.method,
+        }
         rng = check_random_state(self.random_state)
-        init_seed, fit_seed, draws_seed = rng.randint(np.iinfo(np.int32).max, size=3)
+        init_seed, fit_seed, draws_seed, split_seed = rng.randint(np.iinfo(np.int32).max, size=4)
+        previous_losses = self.loss_curve_ if continuing else np.empty(0)
+        # Continued fits get fresh noise: the seed also depends on the iterations so far.
+        seed = np.random.SeedSequence([int(fit_seed), len(previous_losses)]).generate_state(1)[0]
+
+        monitor = None
+        if self.early_stopping and not incremental:
+            X, X_val, y_encoded, y_val, sample_weight, weight_val = train_test_split(
+                X,
+                y_encoded,
+                sample_weight,
+                test_size=self.validation_fraction,
+                stratify=y_encoded,
+                random_state=int(split_seed),
+            )
+            monitor = ValidationLogLoss(
+                X_val,
+                y_val,
+                weight_val,
+                (X.shape[1], *hidden, arch_kwargs["n_outputs"]),
+                self.activation,
+                min(self.n_draws, EARLY_STOPPING_DRAWS),
+                int(draws_seed),
+            )
+        if not incremental:
+            batch_size = self._effective_batch_size(X.shape[0])
+        arch = Architecture(**arch_kwargs, batch_size=batch_size)
+
+        seen_before = (getattr(self, "n_samples_seen_", None) or 0) if incremental else 0
+        n_samples_seen = X.shape[0] + seen_before
+        if continuing:
+            init = self._current_posterior(arch)
+        else:
+            init = Posterior(
+                _initial_means(arch.layer_sizes, init_seed),
+                np.full(n_parameters(arch.layer_sizes), self.init_std),
+            )
+        if incremental:
+            rows_per_step = batch_size or X.shape[0]
+            max_iter, tol = -(-X.shape[0] // rows_per_step), None
+        else:
+            max_iter, tol = self.max_iter, self.tol
         result = self._run_advi(
             arch,
             X,
-            encoder.transform(y).astype(np.int32),
+            y_encoded,
+            sample_weight=sample_weight,
+            total_size=(total_size or n_samples_seen) if incremental else X.shape[0],
             prior_scale=self.prior_scale,
             learning_rate=self.learning_rate,
-            init_mean=_initial_means(arch.layer_sizes, init_seed),
-            init_std=self.init_std,
-            seed=int(fit_seed),
-            max_iter=self.max_iter,
-            tol=self.tol,
+            init=init,
+            seed=int(seed),
+            max_iter=max_iter,
+            tol=tol,
             n_iter_no_change=self.n_iter_no_change,
+            monitor=monitor,
             verbose=bool(self.verbose),
         )
-        # Fitted state is written only once ADVI has succeeded.
-        self.classes_ = encoder.classes_
-        self.coefs_mean_, self.intercepts_mean_ = unflatten_layers(result.mean, arch.layer_sizes)
-        self.coefs_std_, self.intercepts_std_ = unflatten_layers(result.std, arch.layer_sizes)
-        self.posterior_cholesky_ = result.cholesky
-        self.loss_curve_ = result.losses
-        self.n_iter_ = len(result.losses)
-        self.draws_seed_ = int(draws_seed)
-        if self.tol is not None and not result.converged:
+        self._write_fitted_state(arch, classes, result, previous_losses, draws_seed)
+        self.n_samples_seen_ = n_samples_seen
+        if tol is not None and not result.converged:
             warnings.warn(
                 f"ADVI did not converge in max_iter={self.max_iter} iterations; increase "
                 "max_iter or learning_rate, or loosen tol.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return self
+
+    def _check_classes(self, y, classes, continuing, incremental) -> np.ndarray:
+        """The classes of the fitted model, checked against ``y``."""
+        if incremental:
+            known = self.classes_ if continuing else unique_labels(classes)
+            unseen = np.setdiff1d(y, known)
+            if unseen.size:
+                raise ValueError(
+                    f"y contains labels {unseen.tolist()!r} that are not in classes "
+                    f"{known.tolist()!r}; pass every class of the data on the first call."
+                )
+        else:
+            known = np.unique(y)
+            if continuing and not np.array_equal(known, self.classes_):
+                raise ValueError(
+                    "warm_start needs y to have the same classes as the previous fit "
+                    f"({self.classes_.tolist()!r}), got {known.tolist()!r}; set "
+                    "warm_start=False to fit afresh."
+                )
+        if len(known) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, but the data "
+                f"contain only one class: {known[0]!r}."
+            )
+        return known
+
+    def _fitted_posterior(self) -> tuple[tuple[int, ...], Posterior]:
+        """Layer sizes and posterior of the fitted network."""
+        layer_sizes = (self.n_features_in_, *(b.size for b in self.intercepts_mean_))
+        return layer_sizes, Posterior(
+            flatten_layers(self.coefs_mean_, self.intercepts_mean_),
+            flatten_layers(self.coefs_std_, self.intercepts_std_),
+            self.posterior_cholesky_,
+        )
+
+    def _current_posterior(self, arch) -> Posterior:
+        """The fitted posterior, to continue from; its shape must match ``arch``."""
+        layer_sizes, posterior = self._fitted_posterior()
+        if layer_sizes != arch.layer_sizes:
+            raise ValueError(
+                f"Cannot continue fitting: the fitted network has layer sizes {layer_sizes}, "
+                f"the current parameters give {arch.layer_sizes}. Set warm_start=False (or "
+                "start partial_fit on a fresh estimator) to fit afresh."
+            )
+        return posterior
+
+    def _write_fitted_state(self, arch, classes, result, previous_losses, draws_seed) -> None:
+        posterior = result.posterior
+        self.classes_ = classes
+        self.coefs_mean_, self.intercepts_mean_ = unflatten_layers(posterior.mean, arch.layer_sizes)
+        self.coefs_std_, self.intercepts_std_ = unflatten_layers(posterior.std, arch.layer_sizes)
+        self.posterior_cholesky_ = posterior.cholesky
+        self.loss_curve_ = np.concatenate([previous_losses, result.losses])
+        self.n_iter_ = len(self.loss_curve_)
+        self.validation_loss_ = result.validation_losses
+        self.best_validation_loss_ = (
+            None if result.validation_losses is None else float(result.validation_losses.min())
+        )
+        self.draws_seed_ = int(draws_seed)
 
     def _run_advi(self, arch, X, y, **settings):
         """Fit ADVI with a pooled compiled engine (the benchmarks swap in stock ``pm.fit``)."""
@@ -253,6 +480,38 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
 
         with ENGINES.engine(arch) as engine:
             return engine.fit(X, y, **settings)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_state_format"] = STATE_FORMAT
+        return state
+
+    def __setstate__(self, state):
+        """Restore a pickled or skops-loaded estimator, checking its fitted state.
+
+        Models saved by bnn_sklearn 0.1 (format 1) gain the parameters and attributes
+        added since, at their defaults; a model from a newer format, or with arrays that do not fit together (a damaged or
+        edited file), is refused with a ValueError that says why.
+        """
+        state = dict(state)
+        saved_format = state.pop("_state_format", 1)
+        if saved_format > STATE_FORMAT:
+            raise ValueError(
+                f"This model was saved by a newer bnn_sklearn (state format {saved_format}; "
+                f"this version reads up to {STATE_FORMAT}). Upgrade bnn_sklearn to load it."
+            )
+        # Parameters added since the model was saved take their defaults.
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if parameter.default is not inspect.Parameter.empty:
+                state.setdefault(name, parameter.default)
+        if "draws_seed_" in state and saved_format == 1:
+            # 0.1 had no early stopping or partial_fit; its fits saw all their rows.
+            state.setdefault("validation_loss_", None)
+            state.setdefault("best_validation_loss_", None)
+            state.setdefault("n_samples_seen_", None)
+        super().__setstate__(state)
+        if "draws_seed_" in state:
+            _check_fitted_state(self)
 
     def __sklearn_is_fitted__(self) -> bool:
         # validate_data sets n_features_in_ before ADVI runs; only a posterior means fitted.
@@ -271,9 +530,13 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         return tuple(int(s) for s in sizes)
 
-    def _effective_batch_size(self, n_samples: int) -> int | None:
+    def _effective_batch_size(self, n_samples: int, default: int | None = None) -> int | None:
+        """Rows per ADVI step, None for full batch; ``default`` is what "auto" means
+        for partial_fit (for fit: full batch up to AUTO_FULL_BATCH_LIMIT rows)."""
         if self.batch_size == "auto":
-            return None if n_samples <= AUTO_FULL_BATCH_LIMIT else AUTO_BATCH_SIZE
+            if default is None:
+                return None if n_samples <= AUTO_FULL_BATCH_LIMIT else AUTO_BATCH_SIZE
+            return None if default >= n_samples else default
         if self.batch_size is None or self.batch_size >= n_samples:
             return None
         return int(self.batch_size)
@@ -282,19 +545,10 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         """Yield per-draw class probabilities ``(n_draws, rows, n_classes)`` by row chunks."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        layer_sizes = (
-            self.n_features_in_,
-            *(b.size for b in self.intercepts_mean_),
+        layer_sizes, posterior = self._fitted_posterior()
+        return predictive_draws(
+            posterior, layer_sizes, self.activation, X, self.n_draws, self.draws_seed_
         )
-        draws = sample_parameters(
-            flatten_layers(self.coefs_mean_, self.intercepts_mean_),
-            flatten_layers(self.coefs_std_, self.intercepts_std_),
-            self.posterior_cholesky_,
-            self.n_draws,
-            self.draws_seed_,
-        )
-        weights, biases = unflatten_layers(draws, layer_sizes)
-        return iter_draw_probabilities(X, weights, biases, self.activation)
 
     def predict_proba(self, X):
         """Posterior predictive class probabilities: the mean over weight draws.
@@ -374,7 +628,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
             Named tuple of three arrays of shape (n_samples,): ``total``, ``aleatoric``
             and ``epistemic``.
         """
-        parts = [_uncertainty_of_draws(p) for p in self._draw_probabilities(X)]
+        parts = [uncertainty_decomposition(p) for p in self._draw_probabilities(X)]
         return PredictiveUncertainty(*(np.concatenate(column) for column in zip(*parts)))
 
     def predict(self, X):
@@ -394,23 +648,38 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
-class PredictiveUncertainty(NamedTuple):
-    """Per-sample predictive entropy and its split, in nats (see ``predict_uncertainty``)."""
-
-    total: np.ndarray
-    aleatoric: np.ndarray
-    epistemic: np.ndarray
-
-
-def _entropy(proba: np.ndarray) -> np.ndarray:
-    return -np.sum(proba * np.log(np.clip(proba, 1e-300, None)), axis=-1)
-
-
-def _uncertainty_of_draws(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    total = _entropy(proba.mean(axis=0))
-    aleatoric = _entropy(proba).mean(axis=0)
-    # Mutual information is never negative; round-off can make the difference so.
-    return total, aleatoric, np.maximum(total - aleatoric, 0.0)
+def _check_fitted_state(clf: BayesianMLPClassifier) -> None:
+    """Refuse a fitted state whose arrays do not make one consistent network."""
+    try:
+        sizes = (clf.n_features_in_, *(b.shape[-1] for b in clf.intercepts_mean_))
+        n_params = n_parameters(sizes)
+        parts = [*clf.coefs_mean_, *clf.coefs_std_, *clf.intercepts_mean_, *clf.intercepts_std_]
+        expected = [(a, b) for a, b in pairwise(sizes)] * 2 + [(b,) for b in sizes[1:]] * 2
+        problems = [
+            f"an array of shape {np.shape(part)} where {shape} belongs"
+            for part, shape in zip(parts, expected)
+            if np.shape(part) != shape
+        ]
+        if len(parts) != len(expected):
+            problems.append("a different number of weight and bias arrays")
+        if not all(np.all(np.isfinite(part)) for part in parts):
+            problems.append("non-finite posterior parameters")
+        if any(np.any(np.asarray(part) <= 0) for part in (*clf.coefs_std_, *clf.intercepts_std_)):
+            problems.append("non-positive posterior standard deviations")
+        n_outputs = sizes[-1]
+        if n_outputs != (1 if len(clf.classes_) == 2 else len(clf.classes_)):
+            problems.append(f"{len(clf.classes_)} classes for {n_outputs} network outputs")
+        cholesky = clf.posterior_cholesky_
+        if cholesky is not None and np.shape(cholesky) != (n_params, n_params):
+            problems.append(f"a Cholesky factor of shape {np.shape(cholesky)}")
+    except (AttributeError, TypeError) as error:
+        problems = [f"a missing or malformed attribute ({error})"]
+    if problems:
+        raise ValueError(
+            f"The saved {type(clf).__name__} is damaged or was edited: it has "
+            + "; ".join(problems)
+            + ". Refit the model, or load a file you trust."
+        )
 
 
 def _initial_means(layer_sizes: tuple[int, ...], seed: int) -> np.ndarray:

@@ -14,9 +14,11 @@ the :class:`~bnn_sklearn._network.Architecture`.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -31,6 +33,7 @@ from pytensor.graph.replace import clone_replace
 from pytensor.tensor.random.type import RandomGeneratorType
 
 from ._network import Architecture, build_network, parameter_names
+from ._posterior import Posterior
 
 #: Iterations per compiled call; also the window of the smoothed loss checked for convergence.
 CHECK_INTERVAL = 100
@@ -55,17 +58,16 @@ class DivergenceError(ValueError):
 
 @dataclass(frozen=True)
 class ADVIResult:
-    """Outcome of one fit, in the flat layout ``w_0.ravel(), b_0, w_1.ravel(), b_1, ...``.
+    """Outcome of one fit.
 
-    ``cholesky`` is the full-rank posterior's lower Cholesky factor (None for mean-field);
-    ``std`` holds the marginal standard deviations for both methods.
+    The posterior, the loss of every iteration, whether the stopping rule ended the fit,
+    and the monitor's score at every check (None without a monitor).
     """
 
-    mean: np.ndarray
-    std: np.ndarray
-    cholesky: np.ndarray | None
+    posterior: Posterior
     losses: np.ndarray
     converged: bool
+    validation_losses: np.ndarray | None = None
 
 
 class CompiledADVI:
@@ -136,59 +138,70 @@ class CompiledADVI:
         X: np.ndarray,
         y: np.ndarray,
         *,
+        sample_weight: np.ndarray,
+        total_size: int,
         prior_scale: float,
         learning_rate: float,
-        init_mean: np.ndarray,
-        init_std: float,
+        init: Posterior,
         seed: int,
         max_iter: int,
         tol: float | None,
         n_iter_no_change: int,
+        monitor: Callable[[Posterior], float] | None = None,
         verbose: bool = False,
     ) -> ADVIResult:
-        """Run ADVI on ``(X, y)`` from ``init_mean`` until convergence or ``max_iter``.
+        """Run ADVI on ``(X, y)`` from the posterior ``init`` until it stops or ``max_iter``.
 
-        ``tol`` is relative: a check (the mean loss over ``CHECK_INTERVAL`` iterations)
-        improves when it falls below the best so far by more than ``tol`` times its
-        magnitude. ``tol=None`` runs exactly ``max_iter`` iterations.
+        Every ``CHECK_INTERVAL`` iterations a check scores the fit: the mean loss of those
+        iterations, or, with a ``monitor``, ``monitor(posterior)`` (e.g. a validation log
+        loss); lower is better. A check improves when it falls below the best so far by
+        more than ``tol`` times its magnitude; ``n_iter_no_change`` checks without
+        improvement stop the fit. ``tol=None`` runs exactly ``max_iter`` iterations. With
+        a monitor the result is the best-scoring posterior seen, otherwise the last.
         """
         network = self.network
         network.X.set_value(X)
         network.y.set_value(y)
+        network.sample_weight.set_value(sample_weight)
+        network.total_size.set_value(np.int64(total_size))
         network.prior_scale.set_value(np.float64(prior_scale))
         self.learning_rate.set_value(np.float64(learning_rate))
-        self._reset(init_mean, init_std, seed)
-        # Losses of minibatch steps are normalised by n / batch_size; undo it.
-        scale = 1.0 if self.arch.batch_size is None else len(X) / self.arch.batch_size
+        self._reset(init, seed)
+        # PyMC divides the loss by total_size / rows per step; undo it.
+        rows_per_step = len(X) if self.arch.batch_size is None else self.arch.batch_size
+        scale = total_size / rows_per_step
         try:
-            losses, converged = self._iterate(scale, max_iter, tol, n_iter_no_change, verbose)
-            return self._result(losses, converged)
+            return self._iterate(scale, max_iter, tol, n_iter_no_change, monitor, verbose)
         finally:
             # Do not keep the caller's data alive in the pooled engine.
             network.X.set_value(np.zeros((2, self.arch.n_features)))
             network.y.set_value(np.zeros(2, dtype="int32"))
+            network.sample_weight.set_value(np.ones(2))
 
-    def _reset(self, init_mean: np.ndarray, init_std: float, seed: int) -> None:
+    def _reset(self, init: Posterior, seed: int) -> None:
         for var, value in self._initial_state.items():
             var.set_value(value.copy())
-        mu = np.empty_like(init_mean)
-        mu[self._flat_index] = init_mean
-        self._params["mu"].set_value(mu)
+        order = np.argsort(self._flat_index)  # our flat layout -> PyMC's
+        self._params["mu"].set_value(init.mean[order])
         if self.arch.method == "advi":
-            self._params["rho"].set_value(np.full(mu.shape, softplus_inverse(init_std)))
+            self._params["rho"].set_value(softplus_inverse(init.std[order]))
         else:
-            diagonal = np.zeros((mu.size, mu.size))
-            np.fill_diagonal(diagonal, softplus_inverse(init_std))
-            self._params["L_tril"].set_value(diagonal[np.tril_indices(mu.size)])
+            factor = np.diag(init.std) if init.cholesky is None else init.cholesky
+            factor = _lower_factor(factor[order])
+            factor[np.diag_indices_from(factor)] = softplus_inverse(np.diag(factor))
+            self._params["L_tril"].set_value(factor[np.tril_indices_from(factor)])
         for var, child in zip(self._rngs, np.random.SeedSequence(seed).spawn(len(self._rngs))):
             var.set_value(np.random.default_rng(child))
 
-    def _iterate(self, scale, max_iter, tol, n_iter_no_change, verbose):
-        chunks, best, no_improvement, done = [], np.inf, 0, 0
-        with CustomProgress(disable=not verbose) as progress:
+    def _iterate(self, scale, max_iter, tol, n_iter_no_change, monitor, verbose) -> ADVIResult:
+        chunks, scores, done = [], [], 0
+        stopping = _StoppingRule(tol, n_iter_no_change)
+        best = None
+        with CustomProgress(disable=not verbose) as progress, _HeldInterrupt() as interrupt:
             task = progress.add_task("Fitting", total=max_iter)
             while done < max_iter:
                 chunk = scale * self._run(min(CHECK_INTERVAL, max_iter - done))
+                interrupt.raise_if_pending()
                 if not np.all(np.isfinite(chunk)):
                     first_bad = done + int(np.argmin(np.isfinite(chunk))) + 1
                     rate = self.learning_rate.get_value()
@@ -200,19 +213,25 @@ class CompiledADVI:
                 chunks.append(chunk)
                 done += len(chunk)
                 progress.update(task, advance=len(chunk))
-                if tol is None:
-                    continue
-                smoothed = float(chunk.mean())
-                if smoothed > best - tol * abs(best):
-                    no_improvement += 1
+                if monitor is None:
+                    score = float(chunk.mean())
                 else:
-                    no_improvement = 0
-                best = min(best, smoothed)
-                if no_improvement >= n_iter_no_change:
-                    return np.concatenate(chunks), True
-        return np.concatenate(chunks), False
+                    current = self._posterior()
+                    score = float(monitor(current))
+                    scores.append(score)
+                    if best is None or score < best[0]:
+                        best = (score, current)
+                if stopping.should_stop(score):
+                    break
+        posterior = self._posterior() if best is None else best[1]
+        return ADVIResult(
+            posterior=posterior,
+            losses=np.concatenate(chunks),
+            converged=stopping.stopped,
+            validation_losses=np.array(scores) if monitor is not None else None,
+        )
 
-    def _result(self, losses: np.ndarray, converged: bool) -> ADVIResult:
+    def _posterior(self) -> Posterior:
         mean = self._params["mu"].get_value()[self._flat_index]
         if self.arch.method == "advi":
             std = softplus(self._params["rho"].get_value())[self._flat_index]
@@ -229,7 +248,53 @@ class CompiledADVI:
                 "ADVI diverged: the variational parameters became non-finite. Lower "
                 "learning_rate or standardise the inputs (e.g. with sklearn's StandardScaler)."
             )
-        return ADVIResult(mean, std, cholesky, losses, converged)
+        return Posterior(mean, std, cholesky)
+
+
+class _HeldInterrupt:
+    """Hold Ctrl-C until the compiled call returns, then raise KeyboardInterrupt.
+
+    An interrupt that lands inside Numba-compiled code surfaces as a SystemError; held
+    for the few milliseconds of a call, it arrives as the KeyboardInterrupt the user
+    expects. Only the main thread receives signals, so elsewhere this does nothing.
+    """
+
+    def __enter__(self):
+        self.pending, self._previous = False, None
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        if in_main_thread and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._hold)
+        return self
+
+    def _hold(self, signum, frame) -> None:
+        self.pending = True
+
+    def raise_if_pending(self) -> None:
+        if self.pending:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc_info) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+class _StoppingRule:
+    """Relative-tolerance patience on a score where lower is better (``tol=None``: never)."""
+
+    def __init__(self, tol: float | None, n_iter_no_change: int):
+        self.tol, self.patience = tol, n_iter_no_change
+        self.best, self.no_improvement, self.stopped = np.inf, 0, False
+
+    def should_stop(self, score: float) -> bool:
+        if self.tol is None:
+            return False
+        if score > self.best - self.tol * abs(self.best):
+            self.no_improvement += 1
+        else:
+            self.no_improvement = 0
+        self.best = min(self.best, score)
+        self.stopped = self.no_improvement >= self.patience
+        return self.stopped
 
 
 @contextmanager

@@ -45,11 +45,18 @@ def parameter_names(n_layers: int) -> list[str]:
 
 @dataclass
 class NetworkModel:
-    """A PyMC model whose data and prior scale are shared variables, set before each fit."""
+    """A PyMC model whose data, weights and scales are shared variables, set before each fit.
+
+    ``sample_weight`` multiplies each row's log-likelihood; ``total_size`` is the number of
+    rows the likelihood is scaled to (PyMC's ``total_size``): the rows of ``X`` for ``fit``,
+    the whole stream's for ``partial_fit``.
+    """
 
     model: pm.Model
     X: pytensor.compile.SharedVariable
     y: pytensor.compile.SharedVariable
+    sample_weight: pytensor.compile.SharedVariable
+    total_size: pytensor.compile.SharedVariable
     prior_scale: pytensor.compile.SharedVariable
 
 
@@ -57,21 +64,22 @@ def build_network(arch: Architecture) -> NetworkModel:
     """Build the Bayesian MLP for ``arch``: Normal priors, tanh/relu/... hidden layers.
 
     The training data enter as shared variables, so one compiled graph serves any
-    dataset with ``arch.n_features`` columns. For minibatch ADVI the likelihood's
-    ``total_size`` is the shared data's symbolic row count, which keeps the scaling right
-    after the data are replaced by a set of another size.
+    dataset with ``arch.n_features`` columns. The likelihood is always scaled to the shared
+    ``total_size`` (a factor of 1 for a full batch of ``total_size`` rows), so the same
+    graph serves ``fit`` and the streaming of ``partial_fit``.
     """
     X = pytensor.shared(np.zeros((2, arch.n_features)), name="X")
     y = pytensor.shared(np.zeros(2, dtype="int32"), name="y")
+    sample_weight = pytensor.shared(np.ones(2), name="sample_weight")
+    total_size = pytensor.shared(np.int64(2), name="total_size")
     prior_scale = pytensor.shared(np.float64(1.0), name="prior_scale")
     activation = ACTIVATIONS[arch.activation]
     sizes = arch.layer_sizes
     with pm.Model() as model:
         if arch.batch_size is None:
-            X_obs, y_obs, total_size = X, y, None
+            X_obs, y_obs, weight_obs = X, y, sample_weight
         else:
-            X_obs, y_obs = pm.Minibatch(X, y, batch_size=arch.batch_size)
-            total_size = [X.shape[0]]
+            X_obs, y_obs, weight_obs = pm.Minibatch(X, y, sample_weight, batch_size=arch.batch_size)
         hidden = X_obs
         for i, (n_in, n_out) in enumerate(pairwise(sizes)):
             weights = pm.Normal(f"w_{i}", 0.0, prior_scale, shape=(n_in, n_out))
@@ -83,20 +91,29 @@ def build_network(arch: Architecture) -> NetworkModel:
             pm.CustomDist(
                 "y_obs",
                 hidden[:, 0],
+                weight_obs,
                 logp=bernoulli_logit_logp,
                 observed=y_obs,
-                total_size=total_size,
+                total_size=[total_size],
             )
         else:
             pm.CustomDist(
                 "y_obs",
                 hidden,
+                weight_obs,
                 logp=categorical_logit_logp,
-                signature="(k)->()",
+                signature="(k),()->()",
                 observed=y_obs,
-                total_size=total_size,
+                total_size=[total_size],
             )
-    return NetworkModel(model=model, X=X, y=y, prior_scale=prior_scale)
+    return NetworkModel(
+        model=model,
+        X=X,
+        y=y,
+        sample_weight=sample_weight,
+        total_size=total_size,
+        prior_scale=prior_scale,
+    )
 
 
 # The likelihoods are Bernoulli(logit) and Categorical(softmax), written as log-sigmoid and
@@ -104,12 +121,13 @@ def build_network(arch: Architecture) -> NetworkModel:
 # logits of a few hundred (unscaled inputs, ReLU units) and stops the fit at once.
 
 
-def bernoulli_logit_logp(value, logit):
-    """Stable ``log Bernoulli(value | sigmoid(logit))``."""
-    return value * logit - pt.softplus(logit)
+def bernoulli_logit_logp(value, logit, weight):
+    """Stable ``log Bernoulli(value | sigmoid(logit))``, times the row's weight."""
+    return weight * (value * logit - pt.softplus(logit))
 
 
-def categorical_logit_logp(value, logits):
-    """Stable ``log Categorical(value | softmax(logits))``."""
+def categorical_logit_logp(value, logits, weight):
+    """Stable ``log Categorical(value | softmax(logits))``, times the row's weight."""
     log_proba = pt.special.log_softmax(logits, axis=-1)
-    return pt.take_along_axis(log_proba, value[..., None].astype("int64"), axis=-1)[..., 0]
+    chosen = pt.take_along_axis(log_proba, value[..., None].astype("int64"), axis=-1)[..., 0]
+    return weight * chosen

@@ -6,6 +6,7 @@ Nothing here touches PyMC or PyTensor: prediction is a few batched matrix produc
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -20,6 +21,24 @@ ACTIVATIONS = {
 
 #: Upper bound on the elements of one (draws, rows, units) array in the forward pass.
 FORWARD_BUDGET = 2**22
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """A Gaussian posterior in the flat layout ``w_0.ravel(), b_0, w_1.ravel(), b_1, ...``.
+
+    ``cholesky`` is the full-rank posterior's lower Cholesky factor (None for mean-field);
+    ``std`` holds the marginal standard deviations for both.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    cholesky: np.ndarray | None = None
+
+
+def n_parameters(layer_sizes: tuple[int, ...]) -> int:
+    """Weights and biases of a network with these layer sizes."""
+    return sum(n_in * n_out + n_out for n_in, n_out in pairwise(layer_sizes))
 
 
 def flatten_layers(weights: list[np.ndarray], biases: list[np.ndarray]) -> np.ndarray:
@@ -82,3 +101,39 @@ def iter_draw_probabilities(
             yield np.concatenate([1.0 - positive, positive], axis=-1)
         else:
             yield softmax(hidden, axis=-1)
+
+
+def predictive_draws(
+    posterior: Posterior,
+    layer_sizes: tuple[int, ...],
+    activation: str,
+    X: np.ndarray,
+    n_draws: int,
+    seed: int,
+) -> Iterator[np.ndarray]:
+    """Class probabilities of ``X`` under ``n_draws`` weight draws, by row chunks."""
+    draws = sample_parameters(posterior.mean, posterior.std, posterior.cholesky, n_draws, seed)
+    weights, biases = unflatten_layers(draws, layer_sizes)
+    return iter_draw_probabilities(X, weights, biases, activation)
+
+
+class ValidationLogLoss:
+    """Weighted log loss of held-out rows under the predictive of a posterior.
+
+    The early-stopping monitor: the same ``n_draws`` noise (``seed``) at every check, so
+    that changes in the score come from the posterior, not from the draws.
+    """
+
+    def __init__(self, X, y, sample_weight, layer_sizes, activation, n_draws, seed):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.layer_sizes, self.activation = layer_sizes, activation
+        self.n_draws, self.seed = n_draws, seed
+
+    def __call__(self, posterior: Posterior) -> float:
+        chunks = predictive_draws(
+            posterior, self.layer_sizes, self.activation, self.X, self.n_draws, self.seed
+        )
+        proba = np.concatenate([chunk.mean(axis=0) for chunk in chunks])
+        picked = proba[np.arange(len(self.y)), self.y]
+        log_proba = np.log(np.clip(picked, np.finfo(np.float64).tiny, None))
+        return float(-np.average(log_proba, weights=self.sample_weight))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import check_array, check_consistent_length
@@ -91,3 +93,52 @@ def neg_expected_calibration_error(estimator, X, y) -> float:
     test fold that lacks a class is scored correctly.
     """
     return -expected_calibration_error(y, estimator.predict_proba(X), labels=estimator.classes_)
+
+
+class PredictiveUncertainty(NamedTuple):
+    """Per-sample predictive entropy and its split, in nats (see ``uncertainty_decomposition``)."""
+
+    total: np.ndarray
+    aleatoric: np.ndarray
+    epistemic: np.ndarray
+
+
+def uncertainty_decomposition(proba_draws) -> PredictiveUncertainty:
+    """Split predictive entropy into aleatoric and epistemic parts, from probability draws.
+
+    With ``p_d`` the class probabilities under draw ``d`` (a posterior weight draw, a
+    member of an ensemble, a tree of a forest) and ``H`` the entropy in nats:
+
+    - ``total = H(mean_d p_d)``, the entropy of the averaged prediction;
+    - ``aleatoric = mean_d H(p_d)``, the expected entropy: noise in the data itself;
+    - ``epistemic = total - aleatoric``, the mutual information between the label and the
+      draw: how much the draws disagree.
+
+    ``BayesianMLPClassifier.predict_uncertainty`` is this function applied to its
+    ``predict_proba_draws``; it serves any ensemble just as well.
+
+    Parameters
+    ----------
+    proba_draws : array-like of shape (n_draws, n_samples, n_classes)
+        Class probabilities under each draw; rows sum to 1.
+
+    Returns
+    -------
+    uncertainty : PredictiveUncertainty
+        Named tuple of three arrays of shape (n_samples,): ``total``, ``aleatoric`` and
+        ``epistemic``.
+    """
+    proba = check_array(proba_draws, ensure_2d=False, allow_nd=True, dtype=np.float64)
+    if proba.ndim != 3:
+        raise ValueError(
+            "proba_draws must have shape (n_draws, n_samples, n_classes); "
+            f"got an array of shape {proba.shape}."
+        )
+    total = _entropy(proba.mean(axis=0))
+    aleatoric = _entropy(proba).mean(axis=0)
+    # Mutual information is never negative; round-off can make the difference so.
+    return PredictiveUncertainty(total, aleatoric, np.maximum(total - aleatoric, 0.0))
+
+
+def _entropy(proba: np.ndarray) -> np.ndarray:
+    return -np.sum(proba * np.log(np.clip(proba, 1e-300, None)), axis=-1)

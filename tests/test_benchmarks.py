@@ -1,5 +1,6 @@
 """The seed reproduction runs end to end (quick settings) and writes its table and figures."""
 
+import csv
 import runpy
 import sys
 from pathlib import Path
@@ -29,3 +30,22 @@ def test_compare_script_quick_run(tmp_path, monkeypatch):
     assert rows[0] == "dataset,model,accuracy,log_loss,brier,ece,fit_s,predict_s"
     assert len(rows) == 1 + 2 * 7
     assert "| moons | BayesianMLP |" in (tmp_path / "compare.md").read_text()
+
+
+def test_uncertainty_script_quick_run(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    script = SCRIPT.parent / "uncertainty.py"
+    monkeypatch.syspath_prepend(str(script.parent))
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    rejection = (tmp_path / "uncertainty_rejection.csv").read_text().splitlines()
+    assert rejection[0].startswith("dataset,model,score,acc@0%")
+    assert len(rejection) == 1 + 2 * 7  # moons and iris, seven (model, score) pairs
+    with open(tmp_path / "uncertainty_ood.csv", newline="") as handle:
+        ood = list(csv.DictReader(handle))
+    assert len(ood) == 3 * 7  # three distance bands on moons
+    assert all(0.0 <= float(row["auroc_mean"]) <= 1.0 for row in ood)
+    table = (tmp_path / "uncertainty.md").read_text()
+    assert "| moons | BayesianMLP | epistemic |" in table
+    for figure in ("uncertainty_rejection.png", "uncertainty_ood_moons.png"):
+        assert (tmp_path / figure).stat().st_size > 10_000

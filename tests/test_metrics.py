@@ -5,7 +5,11 @@ import pytest
 from sklearn.model_selection import cross_val_score
 
 from bnn_sklearn import BayesianMLPClassifier
-from bnn_sklearn.metrics import expected_calibration_error, neg_expected_calibration_error
+from bnn_sklearn.metrics import (
+    expected_calibration_error,
+    neg_expected_calibration_error,
+    uncertainty_decomposition,
+)
 
 from .conftest import FAST
 
@@ -47,3 +51,30 @@ def test_scorer_in_cross_validation(moons):
         BayesianMLPClassifier(**FAST), X, y, cv=3, scoring=neg_expected_calibration_error
     )
     assert np.all(scores <= 0) and np.all(scores > -0.2)
+
+
+def test_uncertainty_decomposition_by_hand():
+    # Sample 0: two confident draws that disagree, all of log 2 is epistemic.
+    # Sample 1: two draws that agree on a coin flip, all of log 2 is aleatoric.
+    # Sample 2: draws (0.9, 0.1) and (0.5, 0.5): mean (0.7, 0.3).
+    draws = np.array(
+        [
+            [[1.0, 0.0], [0.5, 0.5], [0.9, 0.1]],
+            [[0.0, 1.0], [0.5, 0.5], [0.5, 0.5]],
+        ]
+    )
+
+    def entropy(*p):
+        return -sum(q * np.log(q) for q in p)
+
+    split = uncertainty_decomposition(draws)
+    total_2 = entropy(0.7, 0.3)
+    aleatoric_2 = (entropy(0.9, 0.1) + entropy(0.5, 0.5)) / 2
+    np.testing.assert_allclose(split.total, [np.log(2), np.log(2), total_2])
+    np.testing.assert_allclose(split.aleatoric, [0.0, np.log(2), aleatoric_2])
+    np.testing.assert_allclose(split.epistemic, [np.log(2), 0.0, total_2 - aleatoric_2])
+
+
+def test_uncertainty_decomposition_wants_three_dimensions():
+    with pytest.raises(ValueError, match="n_draws, n_samples, n_classes"):
+        uncertainty_decomposition([[0.5, 0.5]])

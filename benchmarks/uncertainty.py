@@ -1,0 +1,324 @@
+"""Is each model's uncertainty worth something? Accuracy-rejection and out-of-distribution.
+
+1. Accuracy-rejection: out-of-fold predictions (stratified 5-fold CV) on the five data sets
+   of ``compare.py``; accuracy on the points kept as the most uncertain 0-50 % are set
+   aside. The Bayesian MLP ranks points by its epistemic and by its total uncertainty, the
+   random forest, HistGradientBoosting and the deep ensemble of 5 MLPs by their predictive
+   entropy, the forest and the ensemble also by the disagreement of their members (the same
+   mutual information as the BNN's epistemic part, over trees or networks).
+2. Out-of-distribution: fit on in-range data, then score held-out in-range points ("near")
+   and points outside the training data ("far"); AUROC of each uncertainty for telling far
+   from near (1.0 = perfect, 0.5 = no better than chance). Three scenarios, three splits each:
+   moons with far points spread over the plane in three bands of distance from the nearest
+   training point (1-2, 2-3 and over 3 standard deviations); digits 0-4 with the unseen
+   digits 5-9 as far points; the 20k synthetic set with far points shifted 3 standard
+   deviations along each feature.
+
+Writes ``benchmarks/results/uncertainty.md``, ``uncertainty_rejection.csv``,
+``uncertainty_ood.csv``, ``uncertainty_rejection.png`` and ``uncertainty_ood_moons.png``.
+
+    python benchmarks/uncertainty.py            # the real run
+    python benchmarks/uncertainty.py --quick    # a smoke run: small data, few iterations
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from compare import datasets, models
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_classification, make_moons
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import Pipeline
+
+from bnn_sklearn.metrics import uncertainty_decomposition
+from bnn_sklearn.plotting import accuracy_rejection_curve, plot_accuracy_rejection
+
+RESULTS = Path(__file__).parent / "results"
+MODELS = ("BayesianMLP", "RandomForest", "HistGradientBoosting", "MLP deep ensemble (5)")
+#: How each model's uncertainty is read: (model, score name, field of the decomposition).
+SCORES = (
+    ("BayesianMLP", "epistemic", "epistemic"),
+    ("BayesianMLP", "total", "total"),
+    ("RandomForest", "entropy", "total"),
+    ("RandomForest", "disagreement", "epistemic"),
+    ("HistGradientBoosting", "entropy", "total"),
+    ("MLP deep ensemble (5)", "entropy", "total"),
+    ("MLP deep ensemble (5)", "disagreement", "epistemic"),
+)
+REJECTED_COLUMNS = (0.0, 0.1, 0.2, 0.3, 0.5)
+#: Distance bands of the far moons points, in standard deviations from the nearest training point.
+MOONS_BANDS = ((1, 2), (2, 3), (3, np.inf))
+
+
+def probability_draws(model, X) -> np.ndarray:
+    """Class probabilities per posterior draw, tree or member: (n_draws, n_samples, n_classes).
+
+    A single model without members gives one draw, so its disagreement is zero.
+    """
+    if isinstance(model, Pipeline):
+        X = model[:-1].transform(X)
+        model = model[-1]
+    if hasattr(model, "predict_proba_draws"):
+        return model.predict_proba_draws(X)
+    members = getattr(model, "estimators_", None)
+    if members is not None:
+        return np.stack([member.predict_proba(X) for member in members])
+    return model.predict_proba(X)[np.newaxis]
+
+
+def read_uncertainty(name: str, model, X) -> tuple[np.ndarray, dict]:
+    """Predicted labels and the uncertainty scores of ``SCORES`` for the model called ``name``."""
+    draws = probability_draws(model, X)
+    split = uncertainty_decomposition(draws)
+    predicted = model.classes_[draws.mean(axis=0).argmax(axis=1)]
+    return predicted, {
+        score: getattr(split, field) for owner, score, field in SCORES if owner == name
+    }
+
+
+def chosen_models(quick: bool) -> dict:
+    return {name: model for name, model in models(quick).items() if name in MODELS}
+
+
+def rejection_rows(quick: bool) -> tuple[list[dict], dict]:
+    """Out-of-fold accuracy-rejection curves; returns table rows and the curves to plot."""
+    folds = StratifiedKFold(n_splits=2 if quick else 5, shuffle=True, random_state=0)
+    rows, curves = [], {}
+    for data_name, (X, y) in datasets(quick).items():
+        splits = list(folds.split(X, y))
+        for name, model in chosen_models(quick).items():
+            start = time.perf_counter()
+            predicted = np.empty_like(y)
+            scores: dict[str, np.ndarray] = {}
+            for train, test in splits:
+                fold_model = clone(model).fit(X[train], y[train])
+                labels, fold_scores = read_uncertainty(name, fold_model, X[test])
+                predicted[test] = labels
+                for score, values in fold_scores.items():
+                    scores.setdefault(score, np.empty(len(y)))[test] = values
+            for score, values in scores.items():
+                rejected, accuracy = accuracy_rejection_curve(y, predicted, values)
+                curves[data_name, name, score] = (y, predicted, values)
+                row = {"dataset": data_name, "model": name, "score": score}
+                row |= {
+                    f"acc@{fraction:.0%}": float(np.interp(fraction, rejected, accuracy))
+                    for fraction in REJECTED_COLUMNS
+                }
+                row["mean_acc_0-50%"] = float(accuracy.mean())
+                rows.append(row)
+            print(
+                f"rejection | {data_name:>14} | {name:<22} | "
+                f"acc {np.mean(predicted == y):.3f} | {time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
+    return rows, curves
+
+
+def moons_far_points(X_train, rng, n_points) -> dict:
+    """Points on the plane, by their distance (in standard deviations) to the training data."""
+    center, spread = X_train.mean(axis=0), X_train.std(axis=0)
+    candidates = center + spread * rng.uniform(-6.0, 6.0, size=(200 * n_points, 2))
+    nearest = NearestNeighbors(n_neighbors=1).fit(X_train / spread)
+    distance = nearest.kneighbors(candidates / spread)[0][:, 0]
+    return {
+        f"{low}-{high} sd away" if high < np.inf else f"> {low} sd away": candidates[
+            (distance >= low) & (distance < high)
+        ][:n_points]
+        for low, high in MOONS_BANDS
+    }
+
+
+def ood_scenarios(quick: bool, seed: int) -> dict:
+    """(X_train, y_train, X_near, {name: X_far}) per scenario, split by ``seed``."""
+    rng = np.random.default_rng(seed)
+    X, y = make_moons(n_samples=300 if quick else 1000, noise=0.2, random_state=seed)
+    X_train, X_near, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=seed)
+    scenarios = {"moons": (X_train, y_train, X_near, moons_far_points(X_train, rng, len(X_near)))}
+    if quick:
+        return scenarios
+    X, y = load_digits(return_X_y=True)
+    seen = y < 5
+    X_train, X_near, y_train, _ = train_test_split(
+        X[seen], y[seen], test_size=0.3, stratify=y[seen], random_state=seed
+    )
+    unseen = rng.choice(np.flatnonzero(~seen), size=len(X_near), replace=False)
+    scenarios["digits 0-4"] = (X_train, y_train, X_near, {"unseen digits 5-9": X[unseen]})
+    X, y = make_classification(n_samples=20_000, n_features=20, n_informative=10, random_state=seed)
+    X_train, X_near, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=seed)
+    shift = 3.0 * X_train.std(axis=0) * rng.choice([-1.0, 1.0], size=X_near.shape)
+    scenarios["synthetic 20k"] = (
+        X_train,
+        y_train,
+        X_near,
+        {"shifted 3 sd per feature": X_near + shift},
+    )
+    return scenarios
+
+
+def ood_rows(quick: bool) -> tuple[list[dict], dict]:
+    """AUROC of each uncertainty score for far against near points, per scenario and split."""
+    seeds = (0,) if quick else (0, 1, 2)
+    results: dict[tuple[str, str, str], list[float]] = {}
+    moons_models = {}
+    for seed in seeds:
+        for scenario, (X_train, y_train, X_near, far_sets) in ood_scenarios(quick, seed).items():
+            for name, model in chosen_models(quick).items():
+                start = time.perf_counter()
+                fitted_model = clone(model).fit(X_train, y_train)
+                near_scores = read_uncertainty(name, fitted_model, X_near)[1]
+                for far_name, X_far in far_sets.items():
+                    far_scores = read_uncertainty(name, fitted_model, X_far)[1]
+                    is_far = np.r_[np.zeros(len(X_near)), np.ones(len(X_far))]
+                    for score, near_values in near_scores.items():
+                        values = np.r_[near_values, far_scores[score]]
+                        auroc = roc_auc_score(is_far, values) if np.ptp(values) > 0 else 0.5
+                        key = (f"{scenario}, far: {far_name}", name, score)
+                        results.setdefault(key, []).append(auroc)
+                if seed == 0 and scenario == "moons":
+                    moons_models[name] = (fitted_model, X_train, far_sets)
+                print(
+                    f"ood | seed {seed} | {scenario:<14} | {name:<22} | "
+                    f"{time.perf_counter() - start:.1f} s",
+                    flush=True,
+                )
+    rows = [
+        {
+            "scenario": scenario,
+            "model": name,
+            "score": score,
+            "auroc_mean": float(np.mean(values)),
+            "auroc_sd": float(np.std(values)),
+        }
+        for (scenario, name, score), values in results.items()
+    ]
+    return rows, moons_models
+
+
+def markdown(rejection: list[dict], ood: list[dict], quick: bool) -> str:
+    folds = "2 folds" if quick else "5 folds"
+    splits = "1 split" if quick else "3 splits"
+    lines = [
+        f"`python benchmarks/uncertainty.py{' --quick' if quick else ''}`, Python "
+        f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}.",
+        "",
+        f"## Accuracy on the points kept, most uncertain rejected first (out-of-fold, {folds})",
+        "",
+        "| data set | model | ranked by | "
+        + " | ".join(f"{f:.0%} rejected" for f in REJECTED_COLUMNS)
+        + " | mean 0-50 % |",
+        "|---|---|---|" + "---|" * (len(REJECTED_COLUMNS) + 1),
+    ]
+    for data_name in dict.fromkeys(r["dataset"] for r in rejection):
+        group = [r for r in rejection if r["dataset"] == data_name]
+        best = max(r["mean_acc_0-50%"] for r in group)
+        for r in group:
+            cells = [f"{r[f'acc@{f:.0%}']:.3f}" for f in REJECTED_COLUMNS]
+            mean = r["mean_acc_0-50%"]
+            cells.append(f"**{mean:.4f}**" if mean == best else f"{mean:.4f}")
+            lines.append(f"| {data_name} | {r['model']} | {r['score']} | {' | '.join(cells)} |")
+    lines += [
+        "",
+        f"## Out-of-distribution: AUROC of far against near points (mean +- sd over {splits})",
+        "",
+        "| scenario | model | uncertainty | AUROC |",
+        "|---|---|---|---|",
+    ]
+    for scenario in dict.fromkeys(r["scenario"] for r in ood):
+        group = [r for r in ood if r["scenario"] == scenario]
+        best = max(r["auroc_mean"] for r in group)
+        for r in group:
+            value = f"{r['auroc_mean']:.3f} +- {r['auroc_sd']:.3f}"
+            value = f"**{value}**" if r["auroc_mean"] == best else value
+            lines.append(f"| {scenario} | {r['model']} | {r['score']} | {value} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_rejection_figure(curves: dict, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    data_names = list(dict.fromkeys(key[0] for key in curves))
+    fig, axes = plt.subplots(
+        1, len(data_names), figsize=(4.2 * len(data_names), 4.2), squeeze=False
+    )
+    for ax, data_name in zip(axes[0], data_names):
+        for (curve_data, model, score), (y, predicted, values) in curves.items():
+            if curve_data == data_name:
+                plot_accuracy_rejection(y, predicted, values, ax=ax, label=f"{model}: {score}")
+        ax.set_title(data_name)
+        ax.get_legend().remove()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_moons_figure(moons_models: dict, ood: list[dict], path: Path) -> None:
+    """Each uncertainty as a map over the plane, with the training and the far points."""
+    import matplotlib.pyplot as plt
+
+    _, X_train, far_sets = next(iter(moons_models.values()))
+    X_far = np.vstack(list(far_sets.values()))
+    low, high = X_far.min(axis=0), X_far.max(axis=0)
+    xx, yy = np.meshgrid(np.linspace(low[0], high[0], 150), np.linspace(low[1], high[1], 150))
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    fig, axes = plt.subplots(2, 4, figsize=(18, 8.5))
+    for ax, (name, score, _) in zip(axes.ravel(), SCORES):
+        values = read_uncertainty(name, moons_models[name][0], grid)[1][score]
+        image = ax.contourf(xx, yy, values.reshape(xx.shape), levels=20, cmap="viridis")
+        fig.colorbar(image, ax=ax)
+        ax.scatter(*X_train.T, s=2, c="white", alpha=0.7)
+        auroc = ", ".join(
+            f"{r['auroc_mean']:.2f}"
+            for r in ood
+            if r["scenario"].startswith("moons") and (r["model"], r["score"]) == (name, score)
+        )
+        ax.set_title(f"{name}: {score}\nAUROC by band: {auroc}", fontsize=9)
+    axes.ravel()[-1].axis("off")
+    bands = ", ".join(far_sets)
+    fig.suptitle(
+        f"Uncertainty over the plane (white: training points); far bands in order: {bands}"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for tables and plots")
+    args = parser.parse_args(argv)
+    if args.quick:  # a few iterations: the MLPs' convergence warnings say nothing here
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    rejection, curves = rejection_rows(args.quick)
+    ood, moons_models = ood_rows(args.quick)
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = markdown(rejection, ood, args.quick)
+    (args.out / "uncertainty.md").write_text(table)
+    write_csv(rejection, args.out / "uncertainty_rejection.csv")
+    write_csv(ood, args.out / "uncertainty_ood.csv")
+    write_rejection_figure(curves, args.out / "uncertainty_rejection.png")
+    write_moons_figure(moons_models, ood, args.out / "uncertainty_ood_moons.png")
+    print("\n" + table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""warm_start, partial_fit and early stopping: ADVI continued from the fitted posterior."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn._inference import ENGINES
+from bnn_sklearn._network import Architecture
+from bnn_sklearn._posterior import Posterior
+
+from .conftest import FAST
+
+SHORT = {**FAST, "max_iter": 500}
+
+
+@pytest.mark.parametrize("method", ["advi", "fullrank_advi"])
+def test_warm_start_reenters_the_posterior_exactly(moons, method):
+    X, y = moons
+    clf = BayesianMLPClassifier(**SHORT, method=method, learning_rate=0.003).fit(X, y)
+    fitted = {k: getattr(clf, k) for k in ("coefs_mean_", "coefs_std_", "posterior_cholesky_")}
+    # One step with a vanishing learning rate: the posterior must come back unchanged.
+    clf.set_params(warm_start=True, max_iter=1, learning_rate=1e-12).fit(X, y)
+    for mean_before, mean_after in zip(fitted["coefs_mean_"], clf.coefs_mean_):
+        np.testing.assert_allclose(mean_after, mean_before, rtol=1e-9, atol=1e-12)
+    for std_before, std_after in zip(fitted["coefs_std_"], clf.coefs_std_):
+        np.testing.assert_allclose(std_after, std_before, rtol=1e-9)
+    if method == "fullrank_advi":
+        before, after = fitted["posterior_cholesky_"], clf.posterior_cholesky_
+        np.testing.assert_allclose(after @ after.T, before @ before.T, rtol=1e-8, atol=1e-14)
+    assert clf.n_iter_ == 501
+
+
+def test_warm_start_continues_the_loss_curve(moons):
+    X, y = moons
+    once = BayesianMLPClassifier(**SHORT).fit(X, y)
+    clf = BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y).fit(X, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 1000
+    np.testing.assert_array_equal(clf.loss_curve_[:500], once.loss_curve_)
+    first, last_of_first_fit, start_of_second = (
+        clf.loss_curve_[:50].mean(),
+        clf.loss_curve_[450:500].mean(),
+        clf.loss_curve_[500:550].mean(),
+    )
+    # The second fit starts where the first ended, not from the initialisation.
+    assert abs(start_of_second - last_of_first_fit) < 0.2 * (first - last_of_first_fit)
+    cold = clone(clf).set_params(warm_start=False).fit(X, y)
+    assert cold.n_iter_ == 500
+
+
+def test_warm_start_refuses_other_classes_or_layers_and_keeps_the_model(moons, three_blobs):
+    X, y = moons
+    clf = BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y)
+    proba = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="same classes as the previous fit"):
+        clf.fit(*three_blobs)
+    with pytest.raises(ValueError, match="Set warm_start=False"):
+        clf.set_params(hidden_layer_sizes=(4,)).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), proba)
+
+
+def test_partial_fit_streams_chunks_and_learns(seed_split):
+    X_train, X_test, y_train, y_test = seed_split
+    clf = BayesianMLPClassifier(**{**FAST, "batch_size": 50})
+    chunks = np.array_split(np.arange(len(y_train)), 2)
+    for epoch in range(80):
+        for rows in chunks:
+            clf.partial_fit(
+                X_train[rows], y_train[rows], classes=[0, 1], total_size=len(y_train)
+            )
+    # One pass over a chunk of 250 rows in minibatches of 50 is 5 iterations.
+    assert clf.n_iter_ == len(clf.loss_curve_) == 80 * 2 * 5
+    assert clf.n_samples_seen_ == 80 * len(y_train)
+    assert clf.loss_curve_[-50:].mean() < 0.7 * clf.loss_curve_[:50].mean()
+    assert clf.score(X_test, y_test) > 0.9
+
+
+def test_partial_fit_rules(moons):
+    X, y = moons
+    clf = BayesianMLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"labels \[1\] that are not in classes"):
+        clf.partial_fit(X, y, classes=[0, 7])
+    assert not hasattr(clf, "classes_")
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1])
+    assert clf.n_samples_seen_ == 100
+    clf.partial_fit(X[100:], y[100:])
+    assert clf.n_samples_seen_ == 200
+    with pytest.raises(ValueError, match="differs from the classes of the previous calls"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    # partial_fit after fit continues the fitted posterior.
+    fitted = BayesianMLPClassifier(**SHORT).fit(X, y)
+    fitted.partial_fit(X, y)
+    assert fitted.n_iter_ == 501  # a full batch of 200 rows is one iteration
+
+
+def test_early_stopping_tracks_validation_loss_and_stops(seed_split):
+    X_train, X_test, y_train, y_test = seed_split
+    clf = BayesianMLPClassifier(
+        hidden_layer_sizes=(8,), n_draws=100, random_state=0, early_stopping=True
+    ).fit(X_train, y_train)
+    assert clf.n_iter_ < clf.max_iter
+    assert len(clf.validation_loss_) == clf.n_iter_ // 100
+    assert clf.best_validation_loss_ == clf.validation_loss_.min() < clf.validation_loss_[0]
+    assert clf.score(X_test, y_test) > 0.93
+    plain = BayesianMLPClassifier(hidden_layer_sizes=(8,), random_state=0).fit(X_train, y_train)
+    assert plain.validation_loss_ is None and plain.best_validation_loss_ is None
+
+
+def test_the_engine_keeps_the_best_posterior_of_the_monitor(moons):
+    X, y = moons
+    arch = Architecture(2, (4,), "relu", 1, "advi", None)
+    n_params = 2 * 4 + 4 + 4 + 1
+    scores = iter([5.0, 3.0, 4.0, 4.0, 4.0, 4.0])
+    seen = []
+
+    def monitor(posterior):
+        seen.append(posterior)
+        return next(scores)
+
+    with ENGINES.engine(arch) as engine:
+        result = engine.fit(
+            X,
+            y.astype(np.int32),
+            sample_weight=np.ones(len(y)),
+            total_size=len(y),
+            prior_scale=1.0,
+            learning_rate=0.01,
+            init=Posterior(np.zeros(n_params), np.full(n_params, 0.1)),
+            seed=0,
+            max_iter=10_000,
+            tol=1e-3,
+            n_iter_no_change=4,
+            monitor=monitor,
+        )
+    # Stopped after four checks without improvement on 3.0, and kept the posterior that scored it.
+    assert len(result.losses) == 600 and result.converged
+    np.testing.assert_array_equal(result.validation_losses, [5.0, 3.0, 4.0, 4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(result.posterior.mean, seen[1].mean)
+    assert not np.array_equal(result.posterior.mean, seen[-1].mean)

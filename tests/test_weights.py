@@ -1,0 +1,60 @@
+"""sample_weight and class_weight: weights scale each row's log-likelihood term."""
+
+import numpy as np
+import pytest
+
+from bnn_sklearn import BayesianMLPClassifier
+
+from .conftest import FAST
+
+
+def test_integer_weights_equal_repeated_rows(moons):
+    X, y = moons
+    weights = np.random.default_rng(0).integers(0, 4, size=len(y))
+    weighted = BayesianMLPClassifier(**FAST).fit(X, y, sample_weight=weights)
+    repeated = BayesianMLPClassifier(**FAST).fit(np.repeat(X, weights, 0), np.repeat(y, weights))
+    np.testing.assert_allclose(weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-9)
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
+
+
+def test_weights_change_the_fit_and_unit_weights_do_not(moons):
+    X, y = moons
+    plain = BayesianMLPClassifier(**FAST).fit(X, y)
+    ones = BayesianMLPClassifier(**FAST).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(plain.predict_proba(X), ones.predict_proba(X))
+    heavy_class_1 = np.where(y == 1, 5.0, 1.0)
+    tilted = BayesianMLPClassifier(**FAST).fit(X, y, sample_weight=heavy_class_1)
+    assert tilted.predict_proba(X)[:, 1].mean() > plain.predict_proba(X)[:, 1].mean() + 0.02
+
+
+def test_class_weight_dict_is_a_weight_per_class(moons):
+    X, y = moons
+    labels = np.where(y == 1, "yes", "no")
+    by_class = BayesianMLPClassifier(**FAST, class_weight={"no": 1.0, "yes": 3.0}).fit(X, labels)
+    by_row = BayesianMLPClassifier(**FAST).fit(X, labels, sample_weight=np.where(y == 1, 3.0, 1.0))
+    np.testing.assert_array_equal(by_class.predict_proba(X), by_row.predict_proba(X))
+
+
+def test_balanced_class_weight_raises_recall_of_a_rare_class():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(1980, dtype=int), np.ones(20, dtype=int)]  # 1 % positives
+    X = rng.normal(size=(2000, 2)) + np.where(y == 1, 2.0, 0.0)[:, None]
+    plain = BayesianMLPClassifier(**FAST).fit(X, y)
+    balanced = BayesianMLPClassifier(**FAST, class_weight="balanced").fit(X, y)
+    recall = {
+        name: np.mean(model.predict(X[y == 1]) == 1)
+        for name, model in {"plain": plain, "balanced": balanced}.items()
+    }
+    assert recall["balanced"] > recall["plain"]
+    assert recall["balanced"] >= 0.8
+
+
+def test_bad_weights_are_refused_with_a_clear_message(moons):
+    X, y = moons
+    clf = BayesianMLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        clf.fit(X, y, sample_weight=np.full(len(y), -1.0))
+    with pytest.raises(ValueError, match=r"sample_weight.shape == \(3,\), expected \(200,\)"):
+        clf.fit(X, y, sample_weight=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="partial_fit does not see"):
+        BayesianMLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
