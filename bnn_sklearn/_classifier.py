@@ -490,8 +490,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         """Restore a pickled or skops-loaded estimator, checking its fitted state.
 
         Models saved by bnn_sklearn 0.1 (format 1) gain the parameters and attributes
-        added since, at their defaults; a model from a newer format, or with arrays that do not fit together (a damaged or
-        edited file), is refused with a ValueError that says why.
+        added since, at their defaults; a model from a newer format, or with arrays that
+        do not fit together (a damaged or edited file), is refused with a ValueError that
+        says why.
         """
         state = dict(state)
         saved_format = state.pop("_state_format", 1)

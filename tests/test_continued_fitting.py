@@ -63,11 +63,9 @@ def test_partial_fit_streams_chunks_and_learns(seed_split):
     X_train, X_test, y_train, y_test = seed_split
     clf = BayesianMLPClassifier(**{**FAST, "batch_size": 50})
     chunks = np.array_split(np.arange(len(y_train)), 2)
-    for epoch in range(80):
+    for _epoch in range(80):
         for rows in chunks:
-            clf.partial_fit(
-                X_train[rows], y_train[rows], classes=[0, 1], total_size=len(y_train)
-            )
+            clf.partial_fit(X_train[rows], y_train[rows], classes=[0, 1], total_size=len(y_train))
     # One pass over a chunk of 250 rows in minibatches of 50 is 5 iterations.
     assert clf.n_iter_ == len(clf.loss_curve_) == 80 * 2 * 5
     assert clf.n_samples_seen_ == 80 * len(y_train)

@@ -70,8 +70,7 @@ def test_a_class_missing_from_a_test_fold_is_handled_like_sklearn_estimators(thr
     # Two splits whose test parts hold no row of class 2, which their training parts have.
     rows_0_1 = np.flatnonzero(y != 2)
     splits = [
-        (np.setdiff1d(np.arange(len(y)), test), test)
-        for test in (rows_0_1[::4], rows_0_1[1::4])
+        (np.setdiff1d(np.arange(len(y)), test), test) for test in (rows_0_1[::4], rows_0_1[1::4])
     ]
     scoring = {
         "accuracy": "accuracy",

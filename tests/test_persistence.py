@@ -80,7 +80,7 @@ def test_a_file_edited_to_run_code_is_refused(saved, tmp_path):
 
     rewrite_member(path, tmp_path / "edited.skops", "schema.json", smuggle_a_function)
     assert "os.system" in sio.get_untrusted_types(file=tmp_path / "edited.skops")
-    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="os.system"):
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match=r"os\.system"):
         sio.load(tmp_path / "edited.skops", trusted=TRUSTED_TYPES)
 
 
@@ -127,5 +127,5 @@ def test_a_model_from_a_newer_format_says_why_it_cannot_load(saved):
     clf, _ = saved
     state = clf.__getstate__()
     state["_state_format"] = 99
-    with pytest.raises(ValueError, match="newer bnn_sklearn.*Upgrade"):
+    with pytest.raises(ValueError, match=r"newer bnn_sklearn.*Upgrade"):
         BayesianMLPClassifier.__new__(BayesianMLPClassifier).__setstate__(state)
