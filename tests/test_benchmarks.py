@@ -49,3 +49,16 @@ def test_uncertainty_script_quick_run(tmp_path, monkeypatch):
     assert "| moons | BayesianMLP | epistemic |" in table
     for figure in ("uncertainty_rejection.png", "uncertainty_ood_moons.png"):
         assert (tmp_path / figure).stat().st_size > 10_000
+
+
+def test_scale_script_quick_run(tmp_path, monkeypatch):
+    script = SCRIPT.parent / "scale.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    lines = (tmp_path / "scale.md").read_text().splitlines()
+    rows = [line for line in lines if line.startswith("| rows") or line.startswith("| features")]
+    assert len(rows) == 3
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert int(cells[8]) > 50  # peak MiB of a process that imported PyMC
+        assert float(cells[9]) > 0.8  # train accuracy after 200 iterations

@@ -169,3 +169,15 @@ def test_uncertainty_split_follows_its_definitions(seed_split, seed_fits):
     assert np.all(uncertainty.total <= np.log(2) + 1e-12)
     far = clf.predict_uncertainty(far_from(X_train))
     assert far.epistemic.mean() > 2 * uncertainty.epistemic.mean()
+
+
+def test_auto_batch_size_uses_minibatches_for_many_rows_or_many_cells():
+    clf = BayesianMLPClassifier()
+    assert clf._effective_batch_size((200, 2)) is None  # small: full batch
+    assert clf._effective_batch_size((569, 30)) is None  # breast cancer: 17,070 cells
+    assert clf._effective_batch_size((1437, 64)) == 256  # digits: 91,968 cells
+    assert clf._effective_batch_size((3000, 2)) == 256  # many rows
+    assert clf._effective_batch_size((1000, 2), partial=True) == 256  # a streamed chunk
+    assert clf._effective_batch_size((100, 2), partial=True) is None
+    assert clf.set_params(batch_size=None)._effective_batch_size((10**6, 20)) is None
+    assert clf.set_params(batch_size=5000)._effective_batch_size((3000, 2)) is None

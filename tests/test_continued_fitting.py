@@ -19,15 +19,16 @@ def test_warm_start_reenters_the_posterior_exactly(moons, method):
     X, y = moons
     clf = BayesianMLPClassifier(**SHORT, method=method, learning_rate=0.003).fit(X, y)
     fitted = {k: getattr(clf, k) for k in ("coefs_mean_", "coefs_std_", "posterior_cholesky_")}
-    # One step with a vanishing learning rate: the posterior must come back unchanged.
+    # One Adam step of 1e-12 moves no parameter by more than about 1e-12: the posterior
+    # comes back unchanged if it was re-entered exactly.
     clf.set_params(warm_start=True, max_iter=1, learning_rate=1e-12).fit(X, y)
     for mean_before, mean_after in zip(fitted["coefs_mean_"], clf.coefs_mean_):
-        np.testing.assert_allclose(mean_after, mean_before, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(mean_after, mean_before, rtol=1e-9, atol=1e-10)
     for std_before, std_after in zip(fitted["coefs_std_"], clf.coefs_std_):
-        np.testing.assert_allclose(std_after, std_before, rtol=1e-9)
+        np.testing.assert_allclose(std_after, std_before, rtol=1e-9, atol=1e-10)
     if method == "fullrank_advi":
         before, after = fitted["posterior_cholesky_"], clf.posterior_cholesky_
-        np.testing.assert_allclose(after @ after.T, before @ before.T, rtol=1e-8, atol=1e-14)
+        np.testing.assert_allclose(after @ after.T, before @ before.T, rtol=1e-8, atol=1e-10)
     assert clf.n_iter_ == 501
 
 
