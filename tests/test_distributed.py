@@ -16,7 +16,7 @@ distributed = pytest.importorskip("distributed")
 def grid_search(n_jobs):
     return GridSearchCV(
         BayesianMLPClassifier(**{**FAST, "max_iter": 1000}),
-        {"prior_scale": [0.5, 1.0], "batch_size": [None, 50]},
+        {"prior_scale": [0.5, 1.0], "learning_rate": [0.01, 0.02]},
         cv=StratifiedKFold(3),
         scoring="neg_log_loss",
         n_jobs=n_jobs,
