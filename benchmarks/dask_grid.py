@@ -4,8 +4,10 @@ GridSearchCV (2 x 2 grid, 3 folds: 12 fits of the defaults on 1000 moons) runs w
 n_jobs=1 in this process, then under ``joblib.parallel_backend("dask")`` on a
 ``LocalCluster`` of worker processes: first with warm workers (PyTensor's compile cache
 already holds the engine), then cold, each worker given an empty compile directory so it
-compiles from scratch, with 1 worker and with 2 at once. If cold workers waited on each
-other's compile lock, 2 cold workers would take about twice as long to start as 1.
+compiles from scratch. Beside it, the first fit in 1 and in 2 plain processes started at
+once with an empty compile directory: if cold processes waited on each other's compile
+lock, 2 would take about twice as long as 1. (A cluster of 1 worker would not do here:
+joblib runs a search whose effective n_jobs is 1 in the calling process.)
 
     python benchmarks/dask_grid.py            # the real run (about 10 minutes on 2 cores)
     python benchmarks/dask_grid.py --quick    # a smoke run: few iterations, warm only
@@ -27,6 +29,7 @@ from sklearn.datasets import make_moons
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from speed import cold_first_fit
 
 from bnn_sklearn import BayesianMLPClassifier
 
@@ -84,19 +87,21 @@ def main(argv=None) -> None:
     serial = search(args.quick, n_jobs=1).fit(X, y).cv_results_["mean_test_score"]
     serial_s = time.perf_counter() - start
     rows = [("n_jobs=1, this process, warm", serial_s, "(reference)")]
-    runs = [("dask, 2 workers, warm compile cache", 2, False)]
+    runs = [("dask, 2 workers, warm compile cache", False)]
     if not args.quick:
-        runs += [
-            ("dask, 1 worker, empty compile cache", 1, True),
-            ("dask, 2 workers, empty compile cache", 2, True),
-        ]
-    for label, n_workers, cold in runs:
+        runs.append(("dask, 2 workers, empty compile cache", True))
+    for label, cold in runs:
         with tempfile.TemporaryDirectory() as compiledir:
-            seconds, scores = timed_dask_search(
-                X, y, args.quick, n_workers, compiledir if cold else None
-            )
+            seconds, scores = timed_dask_search(X, y, args.quick, 2, compiledir if cold else None)
         rows.append((label, seconds, bool(np.array_equal(scores, serial))))
         print(f"{label}: {seconds:.1f} s", flush=True)
+    if not args.quick:
+        for processes in (1, 2):
+            seconds = cold_first_fit(processes)
+            rows.append(
+                (f"first fit, {processes} plain process(es) at once, empty cache", seconds, "-")
+            )
+            print(f"cold first fit, {processes} at once: {seconds:.1f} s", flush=True)
 
     lines = [
         f"`python benchmarks/dask_grid.py{' --quick' if args.quick else ''}`, Python "
@@ -113,5 +118,5 @@ def main(argv=None) -> None:
     print("\n" + table)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # LocalCluster's worker processes re-import this file
     main()
