@@ -73,8 +73,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         minibatches of that many rows (``pm.Minibatch``), the likelihood scaled to the
         full data; an int of at least the number of rows means full batch. "auto" is
         full batch up to 2048 rows and 32,768 rows x features, minibatches of 256 rows
-        above (e.g. digits, 1437 x 64, fits 5-10x faster with the same log loss and
-        calibration by minibatch).
+        above (digits, 1437 rows x 64 features, fits several times faster by minibatch,
+        with log loss and calibration within the seed-to-seed spread).
     max_iter : int, default=20000
         Maximum number of ADVI iterations. With the defaults, fits of small problems
         stopped after 4,000-10,000 iterations.
@@ -132,9 +132,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         for minibatch ADVI); it continues across warm-started fits and ``partial_fit``.
     n_iter_ : int
         Number of ADVI iterations run, over all continued fits.
-    n_samples_seen_ : int
+    n_samples_seen_ : int or None
         Rows the likelihood was fitted on (the training rows of the last ``fit``, or the
-        rows passed to ``partial_fit`` so far).
+        rows passed to ``partial_fit`` so far); None for a model saved by version 0.1.
     validation_loss_ : ndarray of shape (n_checks,) or None
         With ``early_stopping``: the validation log loss at every check; else None.
     best_validation_loss_ : float or None
