@@ -16,6 +16,14 @@ from bnn_sklearn.metrics import neg_expected_calibration_error
 from .conftest import FAST
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler: a shell runs background jobs with SIGINT ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def interrupt_after(seconds: float) -> threading.Timer:
     """Send this process a real SIGINT (Ctrl-C) after ``seconds``."""
     timer = threading.Timer(seconds, os.kill, args=(os.getpid(), signal.SIGINT))
@@ -27,13 +35,14 @@ def fit_interrupted(estimator, X, y):
     timer = interrupt_after(0.5)
     try:
         with pytest.raises(KeyboardInterrupt):
-            estimator.set_params(max_iter=10_000_000).fit(X, y)
+            # Long enough to be interrupted, short enough to end if the signal were lost.
+            estimator.set_params(max_iter=300_000).fit(X, y)
     finally:
         timer.cancel()
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGINT to self is POSIX")
-def test_an_interrupted_fit_leaves_the_estimator_as_it_was(moons):
+def test_an_interrupted_fit_leaves_the_estimator_as_it_was(moons, ctrl_c_raises):
     X, y = moons
     clf = BayesianMLPClassifier(**FAST).fit(X, y)  # also compiles the engine
     state = {k: v for k, v in vars(clf).items() if k != "max_iter"}
