@@ -163,6 +163,14 @@ def markdown(rows: list[dict], quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_csv(rows: list[dict], path: Path) -> None:
+    """Rows of equal keys as a CSV file, the keys of the first row as the header."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run")
@@ -174,10 +182,7 @@ def main(argv=None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     table = markdown(rows, args.quick)
     (args.out / "compare.md").write_text(table)
-    with open(args.out / "compare.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["dataset", "model", *METRICS])
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, args.out / "compare.csv")
     print("\n" + table)
 
 

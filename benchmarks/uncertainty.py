@@ -24,14 +24,13 @@ Writes ``benchmarks/results/uncertainty.md``, ``uncertainty_rejection.csv``,
 from __future__ import annotations
 
 import argparse
-import csv
 import platform
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-from compare import datasets, models
+from compare import datasets, models, write_csv
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification, make_moons
 from sklearn.exceptions import ConvergenceWarning
@@ -292,13 +291,6 @@ def write_moons_figure(moons_models: dict, ood: list[dict], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
-
-
-def write_csv(rows: list[dict], path: Path) -> None:
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def main(argv=None) -> None:
