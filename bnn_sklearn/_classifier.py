@@ -1,9 +1,8 @@
-"""BayesianMLPClassifier: a Bayesian neural network classifier fitted by PyMC's ADVI."""
+"""BayesianMLPClassifier: a Bayesian neural network classifier fitted by ADVI or NUTS."""
 
 from __future__ import annotations
 
 import inspect
-import warnings
 from itertools import pairwise
 from numbers import Integral, Real
 
@@ -14,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -22,10 +22,14 @@ from ._posterior import (
     Posterior,
     ValidationLogLoss,
     flatten_layers,
+    iter_draw_probabilities,
     n_parameters,
     predictive_draws,
+    thin,
     unflatten_layers,
 )
+from ._warnings import warn_at_caller
+from .exceptions import DivergenceError
 from .metrics import PredictiveUncertainty, uncertainty_decomposition
 
 #: With ``batch_size="auto"``, data sets with more rows, or more rows x features (the cost
@@ -35,19 +39,39 @@ AUTO_FULL_BATCH_CELLS = 32768
 #: Minibatch size chosen by ``batch_size="auto"`` for large data sets.
 AUTO_BATCH_SIZE = 256
 #: Version of the pickled fitted state: 1 in bnn_sklearn 0.1, 2 since partial_fit and
-#: early stopping added attributes. Bump it when fitted attributes change.
-STATE_FORMAT = 2
+#: early stopping added attributes, 3 since NUTS added draws and diagnostics. Bump it when
+#: fitted attributes change.
+STATE_FORMAT = 3
+#: Attributes added by each state format, with their values for models saved before it.
+ADDED_ATTRIBUTES = {
+    2: {"validation_loss_": None, "best_validation_loss_": None, "n_samples_seen_": None},
+    3: {
+        "posterior_draws_": None,
+        "n_divergences_": None,
+        "rhat_": None,
+        "ess_": None,
+        "predictive_rhat_": None,
+    },
+}
+#: NUTS diagnostics that trigger a ConvergenceWarning: R-hat of the predicted
+#: probabilities on the training rows above this (chains that disagree about the fit) ...
+NUTS_RHAT_WARNING = 1.1
+#: ... or more than this fraction of divergent transitions.
+NUTS_DIVERGENCE_WARNING = 0.01
+#: Training rows (at most) whose predicted probabilities enter ``predictive_rhat_``.
+PREDICTIVE_RHAT_ROWS = 200
 #: Most posterior draws behind each early-stopping check of the validation log loss.
 EARLY_STOPPING_DRAWS = 100
 
 
 class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
-    """Bayesian multilayer perceptron classifier fitted by variational inference.
+    """Bayesian multilayer perceptron classifier fitted by variational inference or NUTS.
 
     Every weight and bias has a ``Normal(0, prior_scale)`` prior. The posterior is
     approximated by PyMC's ADVI, mean-field or full rank, on the whole training set or on
-    minibatches. Predictions average the network over ``n_draws`` weight sets drawn from
-    the fitted posterior, so the spread of those draws measures how sure the model is.
+    minibatches, or sampled by the No-U-Turn Sampler (``method="nuts"``). Predictions
+    average the network over ``n_draws`` weight sets drawn from the fitted posterior, so
+    the spread of those draws measures how sure the model is.
 
     Parameters
     ----------
@@ -65,9 +89,15 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         bias; smaller values regularise more (the Bayesian analogue of L2). On the six
         problems used to choose the defaults, 2.0 gave a lower test log loss than 1.0 (the
         origin notebook's) on every one; 0.5 underfitted and 4.0 overfitted some.
-    method : {"advi", "fullrank_advi"}, default="advi"
-        Mean-field ADVI (independent Gaussians) or full-rank ADVI (one multivariate
-        Gaussian over all parameters; quadratic in their number).
+    method : {"advi", "fullrank_advi", "nuts"}, default="advi"
+        Mean-field ADVI (independent Gaussians), full-rank ADVI (one multivariate
+        Gaussian over all parameters; quadratic in their number), or NUTS: the exact
+        posterior sampled by Hamiltonian Monte Carlo, with nutpie when it is installed
+        (``nuts_sampler``). NUTS takes seconds to minutes instead of ADVI's seconds and
+        uses the full data at every step, but its draws disagree far from the training
+        data where ADVI's agree. The ADVI settings (``batch_size``, ``max_iter``,
+        ``learning_rate``, ``tol``, ``n_iter_no_change``, ``init_std``) do not apply to
+        it; ``early_stopping``, ``warm_start`` and ``partial_fit`` are refused.
     batch_size : int, "auto" or None, default="auto"
         None fits on the full training set at every iteration. An int fits on random
         minibatches of that many rows (``pm.Minibatch``), the likelihood scaled to the
@@ -97,7 +127,23 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
     validation_fraction : float, default=0.1
         Fraction of the training rows held out when ``early_stopping`` is True.
     n_draws : int, default=500
-        Posterior weight draws used by the predict methods.
+        Posterior weight draws used by the predict methods. With NUTS, the draws kept
+        from the chains (evenly spaced over ``chains * draws``; all of them if that is
+        fewer).
+    chains : int, default=4
+        NUTS only: independent Markov chains (run in parallel threads with nutpie).
+    tune : int, default=300
+        NUTS only: warm-up iterations of each chain (step size and mass matrix
+        adaptation), discarded.
+    draws : int, default=250
+        NUTS only: iterations of each chain kept after ``tune``.
+    target_accept : float, default=0.8
+        NUTS only: target acceptance rate of the step-size adaptation; raise it (e.g.
+        0.9 or 0.95) when the fit reports divergences.
+    nuts_sampler : {"auto", "nutpie", "pymc"}, default="auto"
+        NUTS only: "nutpie" (the ``nuts`` extra: ``pip install nutpie``), PyMC's own
+        sampler "pymc", or "auto", nutpie when it is installed. The two give different
+        draws for the same ``random_state``; nutpie is several times faster.
     init_std : float, default=0.05
         Starting standard deviation of the variational posterior of every parameter
         (PyMC's ``start_sigma``; for full rank, the diagonal of the starting Cholesky
@@ -117,7 +163,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         draws used by the predict methods. An int gives identical predictions in any
         process.
     verbose : bool, default=False
-        Show PyMC's progress bar while fitting.
+        Show the progress bar of ADVI or of the NUTS sampler while fitting.
 
     Attributes
     ----------
@@ -127,11 +173,13 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
-    loss_curve_ : ndarray of shape (n_iter_,)
+    loss_curve_ : ndarray of shape (n_iter_,) or None
         Negative ELBO at every iteration, on the scale of the full training set (also
         for minibatch ADVI); it continues across warm-started fits and ``partial_fit``.
+        None for NUTS.
     n_iter_ : int
-        Number of ADVI iterations run, over all continued fits.
+        Number of ADVI iterations run, over all continued fits; for NUTS, the iterations
+        of each chain (``tune + draws``).
     n_samples_seen_ : int or None
         Rows the likelihood was fitted on (the training rows of the last ``fit``, or the
         rows passed to ``partial_fit`` so far); None for a model saved by version 0.1.
@@ -148,6 +196,26 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         Full-rank ADVI only: lower Cholesky factor of the posterior covariance over all
         parameters in the order ``coefs[0].ravel(), intercepts[0], coefs[1].ravel(), ...``.
         None for mean-field ADVI.
+    posterior_draws_ : ndarray of shape (n_kept, n_params) or None
+        NUTS only: the draws the predict methods use, ``min(n_draws, chains * draws)``
+        of them evenly spaced over the chains, in the parameter order above;
+        ``coefs_mean_`` and the other summaries are the mean and standard deviation of
+        all draws. None for ADVI.
+    n_divergences_ : int or None
+        NUTS only: divergent transitions after tuning, over all chains. A few are
+        common in network posteriors; many mean the draws are biased (raise
+        ``target_accept``). None for ADVI.
+    rhat_, ess_ : ndarray of shape (n_params,) or None
+        NUTS only: rank-normalised split R-hat and bulk effective sample size (ArviZ) of
+        each parameter, in the parameter order above. A network's posterior has many
+        equivalent modes (hidden units can swap places, signs can flip), so chains
+        that settle in different modes give a large R-hat for the weights while making
+        the same predictions: read ``predictive_rhat_`` first. None for ADVI.
+    predictive_rhat_ : float or None
+        NUTS only: the largest R-hat of the predicted class probabilities over (up to
+        200) training rows, which does not depend on which mode each chain found. Above
+        1.1 the chains disagree about the fit itself: a ``ConvergenceWarning`` says to
+        raise ``tune`` and ``draws``. None for ADVI.
     draws_seed_ : int
         Seed of the posterior draws shared by every call to the predict methods.
 
@@ -174,7 +242,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "prior_scale": [Interval(Real, 0, None, closed="neither")],
-        "method": [StrOptions({"advi", "fullrank_advi"})],
+        "method": [StrOptions({"advi", "fullrank_advi", "nuts"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -183,6 +251,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
+        "chains": [Interval(Integral, 1, None, closed="left")],
+        "tune": [Interval(Integral, 1, None, closed="left")],
+        "draws": [Interval(Integral, 1, None, closed="left")],
+        "target_accept": [Interval(Real, 0, 1, closed="neither")],
+        "nuts_sampler": [StrOptions({"auto", "nutpie", "pymc"})],
         "init_std": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
@@ -204,6 +277,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         early_stopping=False,
         validation_fraction=0.1,
         n_draws=500,
+        chains=4,
+        tune=300,
+        draws=250,
+        target_accept=0.8,
+        nuts_sampler="auto",
         init_std=0.05,
         class_weight=None,
         warm_start=False,
@@ -222,6 +300,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_draws = n_draws
+        self.chains = chains
+        self.tune = tune
+        self.draws = draws
+        self.target_accept = target_accept
+        self.nuts_sampler = nuts_sampler
         self.init_std = init_std
         self.class_weight = class_weight
         self.warm_start = warm_start
@@ -253,6 +336,15 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         continuing = self.warm_start and self.__sklearn_is_fitted__()
         return self._fit(X, y, sample_weight, continuing=continuing, incremental=False)
 
+    def _partial_fit_available(self) -> bool:
+        if self.method == "nuts":
+            raise AttributeError(
+                "partial_fit is not available with method='nuts': NUTS samples the posterior "
+                "from the whole data at once. Use fit, or method='advi' to stream chunks."
+            )
+        return True
+
+    @available_if(_partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None, total_size=None):
         """Run one pass of ADVI over a chunk of data, continuing from the current posterior.
@@ -327,6 +419,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         # PyMC is imported here, not at module level: prediction never needs it.
         from ._network import Architecture
 
+        self._check_method_options(continuing)
         hidden = self._validate_hidden_layer_sizes()
         X, y = validate_data(self, X, y, dtype=np.float64, reset=not continuing)
         check_classification_targets(y)
@@ -341,6 +434,10 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
 
         rng = check_random_state(self.random_state)
         init_seed, fit_seed, draws_seed, split_seed = rng.randint(np.iinfo(np.int32).max, size=4)
+        if self.method == "nuts":
+            arch = Architecture(X.shape[1], hidden, self.activation, layer_sizes[-1], "nuts", None)
+            self._fit_nuts(arch, classes, X, y, sample_weight, int(fit_seed), draws_seed)
+            return self
         previous_losses = self.loss_curve_ if continuing else np.empty(0)
         if continuing:  # fresh noise for every continuation, still set by random_state
             fit_seed = np.random.SeedSequence([fit_seed, len(previous_losses)]).generate_state(1)[0]
@@ -402,16 +499,116 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
             monitor=monitor,
             verbose=bool(self.verbose),
         )
-        self._write_fitted_state(arch, classes, result, previous_losses, draws_seed)
+        self._write_fitted_state(
+            arch,
+            classes,
+            result.posterior,
+            np.concatenate([previous_losses, result.losses]),
+            result.validation_losses,
+            draws_seed,
+        )
         self.n_samples_seen_ = n_samples_seen
         if tol is not None and not result.converged:
-            warnings.warn(
+            warn_at_caller(
                 f"ADVI did not converge in max_iter={self.max_iter} iterations; increase "
                 "max_iter or learning_rate, or loosen tol.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
         return self
+
+    def _check_method_options(self, continuing: bool) -> None:
+        """Refuse, before any work, options that the chosen method cannot honour."""
+        if self.method != "nuts":
+            if continuing and getattr(self, "posterior_draws_", None) is not None:
+                raise ValueError(
+                    "Cannot continue ADVI from a posterior sampled by NUTS: set "
+                    "warm_start=False (or start partial_fit on a fresh estimator)."
+                )
+            return
+        refused = {
+            "early_stopping=True": self.early_stopping,
+            "warm_start=True": self.warm_start,
+            f"batch_size={self.batch_size!r}": isinstance(self.batch_size, Integral),
+        }
+        for option, used in refused.items():
+            if used:
+                raise ValueError(
+                    f"method='nuts' does not support {option}: NUTS samples the posterior "
+                    "from scratch using every row at every step. Use method='advi' for "
+                    "streaming, continued fits, early stopping or minibatches, or drop "
+                    "the option (batch_size='auto' or None) to sample with NUTS."
+                )
+
+    def _fit_nuts(self, arch, classes, X, y, sample_weight, seed, draws_seed) -> None:
+        """Sample the posterior with NUTS and keep its draws and diagnostics."""
+        from ._nuts import SAMPLERS, resolve_sampler, split_rhat_and_ess
+
+        sampler = resolve_sampler(self.nuts_sampler)
+        with SAMPLERS.engine(arch) as model:
+            result = model.sample(
+                X,
+                y,
+                sample_weight=sample_weight,
+                prior_scale=self.prior_scale,
+                sampler=sampler,
+                chains=self.chains,
+                tune=self.tune,
+                draws=self.draws,
+                target_accept=self.target_accept,
+                seed=seed,
+                verbose=bool(self.verbose),
+            )
+        chains = result.draws  # (chains, draws, n_params)
+        if not np.all(np.isfinite(chains)):
+            raise DivergenceError(
+                "NUTS produced non-finite draws. Standardise the inputs (e.g. with "
+                "sklearn's StandardScaler) or lower prior_scale."
+            )
+        every_draw = chains.reshape(-1, chains.shape[-1])
+        # Interleave the chains so that evenly spaced draws take from each chain alike.
+        interleaved = chains.transpose(1, 0, 2).reshape(every_draw.shape)
+        posterior = Posterior(
+            every_draw.mean(axis=0),
+            every_draw.std(axis=0),
+            draws=thin(interleaved, self.n_draws),
+        )
+        self._write_fitted_state(arch, classes, posterior, None, None, draws_seed)
+        self.n_iter_ = self.tune + self.draws
+        self.n_samples_seen_ = X.shape[0]
+        self.rhat_, self.ess_ = split_rhat_and_ess(chains)
+        self.n_divergences_ = result.divergences
+        self.predictive_rhat_ = self._predictive_rhat(chains, arch.layer_sizes, X)
+        problems = []
+        if self.predictive_rhat_ > NUTS_RHAT_WARNING:
+            problems.append(
+                f"the chains disagree about the predictions on the training data "
+                f"(predictive_rhat_={self.predictive_rhat_:.2f} > {NUTS_RHAT_WARNING}): raise "
+                "tune and draws, or chains"
+            )
+        if result.divergences > NUTS_DIVERGENCE_WARNING * chains.shape[0] * chains.shape[1]:
+            problems.append(
+                f"{result.divergences} of {chains.shape[0] * chains.shape[1]} transitions "
+                "diverged: raise target_accept (e.g. 0.95) or lower prior_scale"
+            )
+        if problems:
+            warn_at_caller("NUTS diagnostics: " + "; ".join(problems) + ".", ConvergenceWarning)
+
+    def _predictive_rhat(self, chains, layer_sizes, X) -> float:
+        """Largest R-hat of the per-draw class probabilities over (some) training rows."""
+        from ._nuts import split_rhat_and_ess
+
+        rows = X[thin(np.arange(len(X)), PREDICTIVE_RHAT_ROWS)]
+        n_chains, n_iter, n_params = chains.shape
+        weights, biases = unflatten_layers(chains.reshape(-1, n_params), layer_sizes)
+        proba = np.concatenate(
+            list(iter_draw_probabilities(rows, weights, biases, self.activation)), axis=1
+        )
+        # One output for a binary problem, as the network has: the other is 1 minus it.
+        proba = proba[..., 1:] if proba.shape[-1] == 2 else proba
+        rhat, _ = split_rhat_and_ess(proba.reshape(n_chains, n_iter, -1))
+        # NaN where every draw predicts the same: a saturated row, or, if all are, stuck chains.
+        rhat = rhat[np.isfinite(rhat)]
+        return float(rhat.max()) if rhat.size else np.inf
 
     def _check_classes(self, y, classes, continuing, incremental) -> np.ndarray:
         """The classes of the fitted model, checked against ``y``."""
@@ -445,6 +642,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
             flatten_layers(self.coefs_mean_, self.intercepts_mean_),
             flatten_layers(self.coefs_std_, self.intercepts_std_),
             self.posterior_cholesky_,
+            self.posterior_draws_,
         )
 
     def _current_posterior(self, arch) -> Posterior:
@@ -458,18 +656,22 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
             )
         return posterior
 
-    def _write_fitted_state(self, arch, classes, result, previous_losses, draws_seed) -> None:
-        posterior = result.posterior
+    def _write_fitted_state(
+        self, arch, classes, posterior, loss_curve, validation_losses, draws_seed
+    ) -> None:
+        """Set every fitted attribute of either method (the NUTS diagnostics to None)."""
         self.classes_ = classes
         self.coefs_mean_, self.intercepts_mean_ = unflatten_layers(posterior.mean, arch.layer_sizes)
         self.coefs_std_, self.intercepts_std_ = unflatten_layers(posterior.std, arch.layer_sizes)
         self.posterior_cholesky_ = posterior.cholesky
-        self.loss_curve_ = np.concatenate([previous_losses, result.losses])
-        self.n_iter_ = len(self.loss_curve_)
-        self.validation_loss_ = result.validation_losses
+        self.posterior_draws_ = posterior.draws
+        self.loss_curve_ = loss_curve
+        self.n_iter_ = 0 if loss_curve is None else len(loss_curve)
+        self.validation_loss_ = validation_losses
         self.best_validation_loss_ = (
-            None if result.validation_losses is None else float(result.validation_losses.min())
+            None if validation_losses is None else float(validation_losses.min())
         )
+        self.n_divergences_ = self.rhat_ = self.ess_ = self.predictive_rhat_ = None
         self.draws_seed_ = int(draws_seed)
 
     def _run_advi(self, arch, X, y, **settings):
@@ -503,11 +705,12 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         for name, parameter in inspect.signature(type(self).__init__).parameters.items():
             if parameter.default is not inspect.Parameter.empty:
                 state.setdefault(name, parameter.default)
-        if "draws_seed_" in state and saved_format == 1:
-            # 0.1 had no early stopping or partial_fit; its fits saw all their rows.
-            state.setdefault("validation_loss_", None)
-            state.setdefault("best_validation_loss_", None)
-            state.setdefault("n_samples_seen_", None)
+        if "draws_seed_" in state:
+            # Attributes added since: None (0.1 fits saw all their rows; ADVI has no draws).
+            for version, added in ADDED_ATTRIBUTES.items():
+                if saved_format < version:
+                    for name, value in added.items():
+                        state.setdefault(name, value)
         super().__setstate__(state)
         if "draws_seed_" in state:
             _check_fitted_state(self)
@@ -670,14 +873,24 @@ def _check_fitted_state(clf: BayesianMLPClassifier) -> None:
             problems.append("a different number of weight and bias arrays")
         if not all(np.all(np.isfinite(part)) for part in parts):
             problems.append("non-finite posterior parameters")
-        if any(np.any(np.asarray(part) <= 0) for part in (*clf.coefs_std_, *clf.intercepts_std_)):
-            problems.append("non-positive posterior standard deviations")
+        # A Gaussian needs sd > 0; the sd of sampled draws is 0 where only one was drawn.
+        sampled = clf.posterior_draws_ is not None
+        for part in (*clf.coefs_std_, *clf.intercepts_std_):
+            if np.any(np.asarray(part) < 0) or (not sampled and np.any(np.asarray(part) == 0)):
+                problems.append("non-positive posterior standard deviations")
+                break
         n_outputs = sizes[-1]
         if n_outputs != (1 if len(clf.classes_) == 2 else len(clf.classes_)):
             problems.append(f"{len(clf.classes_)} classes for {n_outputs} network outputs")
         cholesky = clf.posterior_cholesky_
         if cholesky is not None and np.shape(cholesky) != (n_params, n_params):
             problems.append(f"a Cholesky factor of shape {np.shape(cholesky)}")
+        draws = clf.posterior_draws_
+        if draws is not None:
+            if np.ndim(draws) != 2 or np.shape(draws)[1] != n_params or len(draws) == 0:
+                problems.append(f"posterior draws of shape {np.shape(draws)}")
+            elif not np.all(np.isfinite(draws)):
+                problems.append("non-finite posterior draws")
     except (AttributeError, TypeError) as error:
         problems = [f"a missing or malformed attribute ({error})"]
     if problems:

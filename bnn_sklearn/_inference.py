@@ -34,6 +34,7 @@ from pytensor.tensor.random.type import RandomGeneratorType
 
 from ._network import Architecture, build_network, parameter_names
 from ._posterior import Posterior
+from .exceptions import DivergenceError
 
 #: Iterations per compiled call; also the window of the smoothed loss checked for convergence.
 CHECK_INTERVAL = 100
@@ -50,10 +51,6 @@ def softplus_inverse(x: np.ndarray | float) -> np.ndarray:
 
 def softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(0.0, x)
-
-
-class DivergenceError(ValueError):
-    """The negative ELBO or the variational parameters became NaN or infinite."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The fitted variational posterior: weight draws and the NumPy forward pass.
+"""The fitted posterior (Gaussian or sampled draws): weight draws and the NumPy forward pass.
 
 Nothing here touches PyMC or PyTensor: prediction is a few batched matrix products.
 """
@@ -25,15 +25,18 @@ FORWARD_BUDGET = 2**22
 
 @dataclass(frozen=True)
 class Posterior:
-    """A Gaussian posterior in the flat layout ``w_0.ravel(), b_0, w_1.ravel(), b_1, ...``.
+    """A posterior in the flat layout ``w_0.ravel(), b_0, w_1.ravel(), b_1, ...``.
 
-    ``cholesky`` is the full-rank posterior's lower Cholesky factor (None for mean-field);
-    ``std`` holds the marginal standard deviations for both.
+    Gaussian (ADVI): ``cholesky`` is the full-rank posterior's lower Cholesky factor (None
+    for mean-field). Sampled (NUTS): ``draws`` holds the kept draws, ``(n_kept, n_params)``,
+    and ``mean`` and ``std`` summarise them. ``std`` holds the marginal standard deviations
+    in every case.
     """
 
     mean: np.ndarray
     std: np.ndarray
     cholesky: np.ndarray | None = None
+    draws: np.ndarray | None = None
 
 
 def n_parameters(layer_sizes: tuple[int, ...]) -> int:
@@ -74,6 +77,20 @@ def sample_parameters(
     return mean + noise @ cholesky.T
 
 
+def thin(draws: np.ndarray, n_draws: int) -> np.ndarray:
+    """``n_draws`` evenly spaced rows of ``draws`` (all of them if there are not more)."""
+    if n_draws >= len(draws):
+        return draws
+    return draws[np.linspace(0, len(draws) - 1, n_draws).round().astype(int)]
+
+
+def parameter_draws(posterior: Posterior, n_draws: int, seed: int) -> np.ndarray:
+    """Flat parameter vectors to predict with: sampled draws thinned, or Gaussian draws."""
+    if posterior.draws is not None:
+        return thin(posterior.draws, n_draws)
+    return sample_parameters(posterior.mean, posterior.std, posterior.cholesky, n_draws, seed)
+
+
 def iter_draw_probabilities(
     X: np.ndarray,
     weights: list[np.ndarray],
@@ -112,7 +129,7 @@ def predictive_draws(
     seed: int,
 ) -> Iterator[np.ndarray]:
     """Class probabilities of ``X`` under ``n_draws`` weight draws, by row chunks."""
-    draws = sample_parameters(posterior.mean, posterior.std, posterior.cholesky, n_draws, seed)
+    draws = parameter_draws(posterior, n_draws, seed)
     weights, biases = unflatten_layers(draws, layer_sizes)
     return iter_draw_probabilities(X, weights, biases, activation)
 

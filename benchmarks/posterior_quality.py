@@ -1,0 +1,189 @@
+"""ADVI held against NUTS on the seed: the same network, two posteriors.
+
+Fits the default network to the seed's data (1000 moons, standardised, half for training)
+with mean-field ADVI (the defaults) and with NUTS (``method="nuts"``, its defaults), and
+reports, per posterior:
+
+- test accuracy and log loss, fit seconds (each architecture compiled before the timing);
+- how far ADVI's surfaces are from NUTS's: mean absolute difference of the probability
+  and of ``predict_std`` on the 100 x 100 grid over [-3, 3]^2;
+- out-of-distribution AUROC of ``predict_std`` (and of the epistemic part): 200 held-out
+  training-range points ("near") against 200 points of [-5, 5]^2 more than 1.5 from any
+  training point ("far"), over three splits of 500 training rows, with a random forest's
+  entropy for reference.
+
+Writes ``posterior_quality.md`` and ``posterior_quality.png`` (probability and std
+surfaces side by side) to ``--out`` (default ``benchmarks/results``).
+
+    python benchmarks/posterior_quality.py            # the real run (a few minutes)
+    python benchmarks/posterior_quality.py --quick    # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from seed_moons import seed_data
+from sklearn.base import clone
+from sklearn.datasets import make_moons
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+
+import bnn_sklearn
+from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn.metrics import uncertainty_decomposition
+from bnn_sklearn.plotting import plot_decision_surface
+
+RESULTS = Path(__file__).parent / "results"
+GRID = np.mgrid[-3:3:100j, -3:3:100j].reshape(2, -1).T
+
+
+def posteriors(quick: bool) -> dict:
+    if quick:
+        return {
+            "ADVI": BayesianMLPClassifier(max_iter=300, tol=None, n_draws=100, random_state=0),
+            "NUTS": BayesianMLPClassifier(
+                method="nuts", chains=2, tune=50, draws=50, random_state=0
+            ),
+        }
+    return {
+        "ADVI": BayesianMLPClassifier(random_state=0),
+        "NUTS": BayesianMLPClassifier(method="nuts", random_state=0),
+    }
+
+
+def fit_timed(model, X, y) -> tuple[BayesianMLPClassifier, float]:
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # --quick's short fits
+        model = clone(model).fit(X, y)
+    return model, time.perf_counter() - start
+
+
+def moons_far_split(seed: int, n_far: int = 200):
+    """500 standardised training moons, 200 held-out near points, far points of [-5, 5]^2."""
+    X, y = make_moons(n_samples=700, noise=0.2, random_state=seed)
+    X = StandardScaler().fit_transform(X)
+    X_train, y_train, X_near = X[:500], y[:500], X[500:]
+    candidates = np.random.default_rng(seed).uniform(-5, 5, size=(50 * n_far, 2))
+    distance = NearestNeighbors(n_neighbors=1).fit(X_train).kneighbors(candidates)[0][:, 0]
+    return X_train, y_train, X_near, candidates[distance > 1.5][:n_far]
+
+
+def ood_auroc(model, X_near, X_far) -> dict[str, float]:
+    is_far = np.r_[np.zeros(len(X_near)), np.ones(len(X_far))]
+    scores = {}
+    if hasattr(model, "predict_std"):
+        std = np.r_[model.predict_std(X_near)[:, 1], model.predict_std(X_far)[:, 1]]
+        scores["predict_std"] = roc_auc_score(is_far, std)
+        epistemic = np.r_[
+            model.predict_uncertainty(X_near).epistemic, model.predict_uncertainty(X_far).epistemic
+        ]
+        scores["epistemic"] = roc_auc_score(is_far, epistemic)
+    else:
+        draws = np.stack([tree.predict_proba(np.r_[X_near, X_far]) for tree in model.estimators_])
+        scores["entropy"] = roc_auc_score(is_far, uncertainty_decomposition(draws).total)
+    return scores
+
+
+def write_figure(fitted: dict, X_test, y_test, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, len(fitted), figsize=(6.5 * len(fitted), 10.5))
+    for column, (name, model) in enumerate(fitted.items()):
+        for row, kind in enumerate(("proba", "std")):
+            ax = axes[row, column]
+            plot_decision_surface(
+                model, X_test, y_test, kind=kind, ax=ax, xlim=(-3, 3), ylim=(-3, 3)
+            )
+            ax.set_title(f"{name}: {ax.get_title()}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for table and PNG")
+    args = parser.parse_args(argv)
+    X_train, X_test, y_train, y_test = seed_data()
+    candidates = posteriors(args.quick)
+
+    fitted, seconds = {}, {}
+    for name, model in candidates.items():
+        fit_timed(model, X_train[:50], y_train[:50])  # compile outside the timing
+        fitted[name], seconds[name] = fit_timed(model, X_train, y_train)
+        print(f"seed | {name} | fitted in {seconds[name]:.1f} s", flush=True)
+
+    proba = {name: model.predict_proba(GRID)[:, 1] for name, model in fitted.items()}
+    std = {name: model.predict_std(GRID)[:, 1] for name, model in fitted.items()}
+    splits = (0,) if args.quick else (0, 1, 2)
+    auroc: dict[tuple[str, str], list[float]] = {}
+    reference = {**candidates, "random forest": RandomForestClassifier(random_state=0)}
+    for seed in splits:
+        X_ood, y_ood, X_near, X_far = moons_far_split(seed)
+        for name, model in reference.items():
+            model_fit, fit_seconds = fit_timed(model, X_ood, y_ood)
+            for score, value in ood_auroc(model_fit, X_near, X_far).items():
+                auroc.setdefault((name, score), []).append(value)
+            print(f"moons-far | split {seed} | {name} | {fit_seconds:.1f} s", flush=True)
+
+    lines = [
+        f"`python benchmarks/posterior_quality.py{' --quick' if args.quick else ''}`: Python "
+        f"{platform.python_version()}, bnn_sklearn {bnn_sklearn.__version__}, "
+        f"{time.strftime('%Y-%m-%d')}, NUTS by "
+        f"{'nutpie' if fitted['NUTS'].nuts_sampler != 'pymc' else 'PyMC'}",
+        "",
+        "## The seed (1000 moons, standardised, 50/50 split)",
+        "",
+        "| posterior | test accuracy | test log loss | fit seconds (warm) | "
+        "mean abs. difference from NUTS on the grid: probability / std |",
+        "|---|---|---|---|---|",
+    ]
+    for name, model in fitted.items():
+        test_proba = model.predict_proba(X_test)
+        difference = (
+            f"{np.abs(proba[name] - proba['NUTS']).mean():.3f} / "
+            f"{np.abs(std[name] - std['NUTS']).mean():.3f}"
+        )
+        lines.append(
+            f"| {name} | {accuracy_score(y_test, test_proba.argmax(axis=1)):.3f} | "
+            f"{log_loss(y_test, test_proba):.3f} | {seconds[name]:.1f} | {difference} |"
+        )
+    nuts = fitted["NUTS"]
+    lines += [
+        "",
+        f"NUTS diagnostics on the seed: {nuts.n_divergences_} divergences, predictive R-hat "
+        f"{nuts.predictive_rhat_:.3f}, parameter R-hat median {np.median(nuts.rhat_):.3f} "
+        f"(max {nuts.rhat_.max():.2f}), bulk ESS min {nuts.ess_.min():.0f}.",
+        "",
+        f"## Out of distribution: AUROC far against near, mean (min-max) of {len(splits)} split(s)",
+        "",
+        "| model | uncertainty | AUROC |",
+        "|---|---|---|",
+    ]
+    for (name, score), values in auroc.items():
+        lines.append(
+            f"| {name} | {score} | {np.mean(values):.2f} ({min(values):.2f}-{max(values):.2f}) |"
+        )
+    table = "\n".join(lines) + "\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "posterior_quality.md").write_text(table)
+    write_figure(fitted, X_test, y_test, args.out / "posterior_quality.png")
+    print("\n" + table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""NUTS: the exact posterior of the network, sampled by nutpie or by PyMC's own sampler.
+
+The same PyMC model as ADVI's (:func:`~bnn_sklearn._network.build_network`, full batch).
+nutpie compiles the model's log density and gradient once per architecture; every later
+fit passes its data with ``with_data``, so a grid search or cross-validation does not
+recompile. PyMC's sampler (the fallback when nutpie is not installed) reads the same shared
+variables. The draws leave this module as one NumPy array in the flat parameter layout.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.util import find_spec
+
+import numpy as np
+
+from ._inference import POOL_SIZE, _EnginePool, _quiet_blas_notice
+from ._network import Architecture, build_network, parameter_names
+
+
+def nutpie_installed() -> bool:
+    return find_spec("nutpie") is not None
+
+
+def resolve_sampler(nuts_sampler: str) -> str:
+    """The sampler to run for ``nuts_sampler`` ("auto", "nutpie" or "pymc")."""
+    if nuts_sampler == "auto":
+        return "nutpie" if nutpie_installed() else "pymc"
+    if nuts_sampler == "nutpie" and not nutpie_installed():
+        raise ImportError(
+            "nuts_sampler='nutpie' needs the nutpie package: pip install nutpie (or this "
+            "package's 'nuts' extra), or use nuts_sampler='pymc' or 'auto'."
+        )
+    return nuts_sampler
+
+
+@dataclass(frozen=True)
+class NUTSResult:
+    """Draws of every chain, ``(chains, draws, n_params)`` in the flat layout, and divergences."""
+
+    draws: np.ndarray
+    divergences: int
+
+
+class CompiledNUTS:
+    """The network model of one :class:`Architecture`, ready to be sampled with any data.
+
+    nutpie's compiled model is built on first use and kept; ``with_data`` returns a new
+    object, so the compiled model itself is never changed by a fit.
+    """
+
+    def __init__(self, arch: Architecture):
+        self.arch = arch
+        self.network = build_network(arch)
+        self._nutpie_model = None
+        self._names = parameter_names(len(arch.layer_sizes) - 1)
+
+    def sample(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        sample_weight: np.ndarray,
+        prior_scale: float,
+        sampler: str,
+        chains: int,
+        tune: int,
+        draws: int,
+        target_accept: float,
+        seed: int,
+        verbose: bool,
+    ) -> NUTSResult:
+        data = {
+            "X": X,
+            "y": y,
+            "sample_weight": sample_weight,
+            "total_size": np.int64(len(X)),
+            "prior_scale": np.float64(prior_scale),
+        }
+        settings = dict(
+            chains=chains,
+            tune=tune,
+            draws=draws,
+            target_accept=target_accept,
+            seed=seed,
+            verbose=verbose,
+        )
+        if sampler == "nutpie":
+            return self._sample_nutpie(data, **settings)
+        return self._sample_pymc(data, **settings)
+
+    def _sample_nutpie(self, data, *, chains, tune, draws, target_accept, seed, verbose):
+        import nutpie
+
+        if self._nutpie_model is None:
+            with _quiet(verbose), _quiet_blas_notice():
+                self._nutpie_model = nutpie.compile_pymc_model(self.network.model)
+        model = self._nutpie_model.with_data(**data)
+        with _quiet(verbose):
+            trace = nutpie.sample(
+                model,
+                chains=chains,
+                tune=tune,
+                draws=draws,
+                seed=int(seed),
+                cores=_cores(chains),
+                target_accept=target_accept,
+                save_warmup=False,
+                progress_bar=bool(verbose),
+            )
+        return NUTSResult(
+            draws=self._flat_draws(trace.posterior, chains, draws),
+            divergences=int(np.sum(trace.sample_stats["diverging"].values)),
+        )
+
+    def _sample_pymc(self, data, *, chains, tune, draws, target_accept, seed, verbose):
+        import pymc as pm
+
+        network = self.network
+        for name, value in data.items():
+            getattr(network, name).set_value(value)
+        try:
+            with network.model, _quiet(verbose), _quiet_blas_notice():
+                trace = pm.sample(
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    cores=_cores(chains),
+                    random_seed=int(seed),
+                    target_accept=target_accept,
+                    progressbar=bool(verbose),
+                    compute_convergence_checks=False,
+                    nuts_sampler="pymc",
+                )
+        finally:
+            # Do not keep the caller's data alive in the pooled model.
+            network.X.set_value(np.zeros((2, self.arch.n_features)))
+            network.y.set_value(np.zeros(2, dtype="int32"))
+            network.sample_weight.set_value(np.ones(2))
+        return NUTSResult(
+            draws=self._flat_draws(trace.posterior, chains, draws),
+            divergences=int(np.sum(trace.sample_stats["diverging"].values)),
+        )
+
+    def _flat_draws(self, posterior, chains: int, draws: int) -> np.ndarray:
+        """``(chains, draws, n_params)`` in the layout ``w_0.ravel(), b_0, w_1.ravel(), ...``."""
+        parts = [
+            np.asarray(posterior[name].values, dtype=np.float64).reshape(chains, draws, -1)
+            for name in self._names
+        ]
+        return np.concatenate(parts, axis=-1)
+
+
+def _cores(chains: int) -> int:
+    """Chains run at once: one inside a worker process (no nested pools), else one per core."""
+    if multiprocessing.parent_process() is not None:
+        return 1
+    return max(1, min(chains, os.cpu_count() or 1))
+
+
+@contextmanager
+def _quiet(verbose: bool):
+    """Silence the samplers' log lines and warnings unless ``verbose``."""
+    if verbose:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in ("pymc", "pymc.sampling", "nutpie")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+SAMPLERS = _EnginePool(POOL_SIZE, build=CompiledNUTS)
+
+
+def split_rhat_and_ess(chains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank-normalised split R-hat and bulk ESS (ArviZ) of each column of ``(chains, draws, k)``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ArviZ 0.x announces its refactor on import
+        import arviz as az
+
+        if int(az.__version__.split(".")[0]) >= 1:
+            return np.asarray(az.rhat(chains)), np.asarray(az.ess(chains))
+        dataset = az.convert_to_dataset(chains)
+        return az.rhat(dataset)["x"].values, az.ess(dataset)["x"].values

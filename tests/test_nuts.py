@@ -1,0 +1,207 @@
+"""method="nuts": the posterior sampled by nutpie or PyMC's NUTS, kept as draws."""
+
+import io
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+import skops.io as sio
+from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier
+from bnn_sklearn._nuts import SAMPLERS
+
+#: Small settings: one architecture for every test on the moons (one compile).
+NUTS_FAST = dict(
+    method="nuts", hidden_layer_sizes=(8,), chains=2, tune=100, draws=50, random_state=0
+)
+N_PARAMS = 2 * 8 + 8 + 8 + 1
+
+
+def fit_quietly(clf, X, y, **fit_params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # short chains may warn
+        return clf.fit(X, y, **fit_params)
+
+
+@pytest.fixture(scope="module")
+def nuts_fit(moons):
+    X, y = moons
+    return fit_quietly(BayesianMLPClassifier(**NUTS_FAST), X, y)
+
+
+def forward(draws, X):
+    """The network's probability of class 1 under each flat draw, written out by hand."""
+    w0, b0 = draws[:, :16].reshape(-1, 2, 8), draws[:, 16:24]
+    w1, b1 = draws[:, 24:32].reshape(-1, 8, 1), draws[:, 32:33]
+    hidden = np.maximum(np.einsum("nf,dfh->dnh", X, w0) + b0[:, None, :], 0.0)
+    return expit(np.einsum("dnh,dho->dno", hidden, w1)[..., 0] + b1)
+
+
+def test_predictions_average_the_kept_draws(nuts_fit, moons):
+    X, _ = moons
+    clf = nuts_fit
+    kept = clf.posterior_draws_
+    assert kept.shape == (min(clf.n_draws, clf.chains * clf.draws), N_PARAMS)
+    per_draw = forward(kept, X)
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], per_draw.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(clf.predict_std(X)[:, 1], per_draw.std(axis=0), atol=1e-12)
+    assert clf.predict_proba_draws(X).shape == (len(kept), len(X), 2)
+    assert clf.predict_uncertainty(X).epistemic.shape == (len(X),)
+    assert clf.score(X, moons[1]) > 0.85
+    # Fewer draws asked for after the fit: evenly spaced ones of those kept.
+    clf_fewer = pickle.loads(pickle.dumps(clf)).set_params(n_draws=10)
+    np.testing.assert_allclose(
+        clf_fewer.predict_proba_draws(X)[:, :, 1], per_draw[::11], rtol=1e-10
+    )
+
+
+def test_summaries_and_diagnostics(nuts_fit):
+    clf = nuts_fit
+    assert clf.loss_curve_ is None and clf.n_iter_ == clf.tune + clf.draws
+    assert clf.posterior_cholesky_ is None
+    assert [w.shape for w in clf.coefs_mean_] == [(2, 8), (8, 1)]
+    assert clf.rhat_.shape == clf.ess_.shape == (N_PARAMS,)
+    assert np.all(clf.rhat_ > 0.9) and np.all(clf.ess_ > 0)
+    assert isinstance(clf.n_divergences_, int) and clf.n_divergences_ >= 0
+    assert np.isfinite(clf.predictive_rhat_)
+    # The summaries describe the draws: every kept draw's mean lies within the spread.
+    mean = np.concatenate([clf.coefs_mean_[0].ravel(), clf.intercepts_mean_[0]])
+    kept_mean = clf.posterior_draws_[:, :24].mean(axis=0)
+    std = np.concatenate([clf.coefs_std_[0].ravel(), clf.intercepts_std_[0]])
+    assert np.all(np.abs(kept_mean - mean) < std)
+
+
+def test_same_random_state_same_draws_in_a_fresh_process(nuts_fit, moons):
+    X, y = moons
+    again = fit_quietly(BayesianMLPClassifier(**NUTS_FAST), X, y)
+    np.testing.assert_array_equal(again.posterior_draws_, nuts_fit.posterior_draws_)
+    other = fit_quietly(BayesianMLPClassifier(**{**NUTS_FAST, "random_state": 1}), X, y)
+    assert not np.array_equal(other.posterior_draws_, nuts_fit.posterior_draws_)
+    script = textwrap.dedent(
+        f"""
+        import sys, warnings
+        import numpy as np
+        from sklearn.datasets import make_moons
+        from bnn_sklearn import BayesianMLPClassifier
+        warnings.simplefilter("ignore")
+        X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
+        clf = BayesianMLPClassifier(**{NUTS_FAST!r}).fit(X, y)
+        np.save(sys.stdout.buffer, clf.predict_proba(X))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    np.testing.assert_array_equal(np.load(io.BytesIO(out.stdout)), nuts_fit.predict_proba(X))
+
+
+def test_pymc_sampler_is_the_fallback(moons):
+    X, y = moons
+    settings = {**NUTS_FAST, "nuts_sampler": "pymc"}
+    first = fit_quietly(BayesianMLPClassifier(**settings), X, y)
+    second = fit_quietly(BayesianMLPClassifier(**settings), X, y)
+    np.testing.assert_array_equal(first.posterior_draws_, second.posterior_draws_)
+    assert first.posterior_draws_.shape == (100, N_PARAMS)
+    assert first.score(X, y) > 0.85
+
+
+def test_one_compile_serves_new_data(nuts_fit, moons):
+    X, y = moons
+    builds = SAMPLERS.builds
+    fit_quietly(BayesianMLPClassifier(**NUTS_FAST), X[:120], y[:120])
+    fit_quietly(BayesianMLPClassifier(**{**NUTS_FAST, "prior_scale": 1.0}), X, y)
+    assert SAMPLERS.builds == builds
+
+
+@pytest.mark.parametrize(
+    "option", [{"early_stopping": True}, {"warm_start": True}, {"batch_size": 50}]
+)
+def test_advi_only_options_are_refused_before_any_work(moons, option):
+    X, y = moons
+    builds = SAMPLERS.builds
+    clf = BayesianMLPClassifier(**NUTS_FAST, **option)
+    with pytest.raises(ValueError, match=r"method='nuts' does not support .*method='advi'"):
+        clf.fit(X, y)
+    assert SAMPLERS.builds == builds
+    assert not hasattr(clf, "classes_")
+
+
+def test_partial_fit_is_not_available(nuts_fit, moons):
+    X, y = moons
+    assert not hasattr(BayesianMLPClassifier(method="nuts"), "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit") as excinfo:
+        BayesianMLPClassifier(method="nuts").partial_fit(X, y, classes=[0, 1])
+    # scikit-learn's available_if raises its own AttributeError from ours, which says why.
+    assert "method='advi' to stream" in str(excinfo.value.__cause__)
+    continued = pickle.loads(pickle.dumps(nuts_fit)).set_params(method="advi", warm_start=True)
+    with pytest.raises(ValueError, match="Cannot continue ADVI from a posterior sampled by NUTS"):
+        continued.fit(X, y)
+
+
+def test_weights_match_repeated_rows_within_monte_carlo_error(moons):
+    X, y = moons
+    weight = np.where((y == 1) & (X[:, 0] > 1.0), 4, 1)
+    settings = {**NUTS_FAST, "tune": 300, "draws": 200}
+    weighted = fit_quietly(BayesianMLPClassifier(**settings), X, y, sample_weight=weight)
+    repeated = fit_quietly(
+        BayesianMLPClassifier(**settings), np.repeat(X, weight, 0), y.repeat(weight)
+    )
+    unweighted = fit_quietly(BayesianMLPClassifier(**settings), X, y)
+    grid = np.mgrid[-1.5:2.5:20j, -1:1.5:20j].reshape(2, -1).T
+    same = np.abs(weighted.predict_proba(grid) - repeated.predict_proba(grid))[:, 1]
+    other = np.abs(weighted.predict_proba(grid) - unweighted.predict_proba(grid))[:, 1]
+    assert same.mean() < 0.5 * other.mean(), (same.mean(), other.mean())
+
+
+def test_bad_diagnostics_warn_and_good_ones_do_not(moons):
+    X, y = moons
+    with pytest.warns(ConvergenceWarning, match="NUTS diagnostics") as record:
+        BayesianMLPClassifier(**{**NUTS_FAST, "tune": 1, "draws": 20}).fit(X, y)
+    assert record[0].filename == __file__  # reported at the caller's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = BayesianMLPClassifier(**{**NUTS_FAST, "tune": 300, "draws": 200}).fit(X, y)
+    assert clf.predictive_rhat_ <= 1.1
+
+
+def test_pickle_and_skops_round_trip(nuts_fit, moons, tmp_path):
+    X, _ = moons
+    expected = nuts_fit.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(nuts_fit)).predict_proba(X), expected)
+    path = tmp_path / "nuts.skops"
+    sio.dump(nuts_fit, path)
+    assert sio.get_untrusted_types(file=path) == TRUSTED_TYPES
+    np.testing.assert_array_equal(sio.load(path, trusted=TRUSTED_TYPES).predict_proba(X), expected)
+    damaged = pickle.loads(pickle.dumps(nuts_fit))
+    damaged.posterior_draws_ = damaged.posterior_draws_.copy()
+    damaged.posterior_draws_[3, 5] = np.nan
+    with pytest.raises(ValueError, match="non-finite posterior draws"):
+        pickle.loads(pickle.dumps(damaged))
+    damaged.posterior_draws_ = nuts_fit.posterior_draws_[:, :-1]
+    with pytest.raises(ValueError, match="posterior draws of shape"):
+        pickle.loads(pickle.dumps(damaged))
+
+
+def test_grid_search_in_two_worker_processes_matches_one(moons):
+    X, y = moons
+
+    def search(n_jobs):
+        return GridSearchCV(
+            BayesianMLPClassifier(**NUTS_FAST),
+            {"prior_scale": [1.0, 2.0]},
+            cv=StratifiedKFold(2),
+            scoring="neg_log_loss",
+            n_jobs=n_jobs,
+            error_score="raise",
+        ).fit(X, y)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        serial, parallel = search(1), search(2)
+    for key in ("split0_test_score", "split1_test_score"):
+        np.testing.assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key])
