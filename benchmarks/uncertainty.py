@@ -2,7 +2,9 @@
 
 1. Accuracy-rejection: out-of-fold predictions (stratified 5-fold CV) on the five data sets
    of ``compare.py``; accuracy on the points kept as the most uncertain 0-50 % are set
-   aside. The Bayesian MLP ranks points by its epistemic and by its total uncertainty, the
+   aside. The Bayesian MLP (ADVI, and NUTS on the data sets small enough for it: up to
+   ``NUTS_MAX_CELLS`` rows x features) ranks points by its epistemic and by its total
+   uncertainty, the
    random forest, HistGradientBoosting and the deep ensemble of 5 MLPs by their predictive
    entropy, the forest and the ensemble also by the disagreement of their members (the same
    mutual information as the BNN's epistemic part, over trees or networks).
@@ -37,17 +39,25 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.neighbors import NearestNeighbors
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.metrics import uncertainty_decomposition
 from bnn_sklearn.plotting import accuracy_rejection_curve, plot_accuracy_rejection
 
 RESULTS = Path(__file__).parent / "results"
 MODELS = ("BayesianMLP", "RandomForest", "HistGradientBoosting", "MLP deep ensemble (5)")
+NUTS = "BayesianMLP (NUTS)"
+#: NUTS uses every row at every step: it runs on data sets up to this many rows x features
+#: (moons, iris, breast cancer), not on digits or the 20k set.
+NUTS_MAX_CELLS = 20_000
 #: How each model's uncertainty is read: (model, score name, field of the decomposition).
 SCORES = (
     ("BayesianMLP", "epistemic", "epistemic"),
     ("BayesianMLP", "total", "total"),
+    (NUTS, "epistemic", "epistemic"),
+    (NUTS, "total", "total"),
     ("RandomForest", "entropy", "total"),
     ("RandomForest", "disagreement", "epistemic"),
     ("HistGradientBoosting", "entropy", "total"),
@@ -85,8 +95,14 @@ def read_uncertainty(name: str, model, X) -> tuple[np.ndarray, dict]:
     }
 
 
-def chosen_models(quick: bool) -> dict:
-    return {name: model for name, model in models(quick).items() if name in MODELS}
+def chosen_models(quick: bool, X: np.ndarray) -> dict:
+    """The models compared on ``X``: NUTS only where ``X`` is small enough for it."""
+    chosen = {name: model for name, model in models(quick).items() if name in MODELS}
+    if X.size <= NUTS_MAX_CELLS:
+        small = dict(hidden_layer_sizes=(8,), chains=2, tune=50, draws=25) if quick else {}
+        nuts = BayesianMLPClassifier(method="nuts", random_state=0, **small)
+        chosen[NUTS] = make_pipeline(StandardScaler(), nuts)
+    return chosen
 
 
 def rejection_rows(quick: bool) -> tuple[list[dict], dict]:
@@ -95,7 +111,7 @@ def rejection_rows(quick: bool) -> tuple[list[dict], dict]:
     rows, curves = [], {}
     for data_name, (X, y) in datasets(quick).items():
         splits = list(folds.split(X, y))
-        for name, model in chosen_models(quick).items():
+        for name, model in chosen_models(quick, X).items():
             start = time.perf_counter()
             predicted = np.empty_like(y)
             scores: dict[str, np.ndarray] = {}
@@ -171,7 +187,7 @@ def ood_rows(quick: bool) -> tuple[list[dict], dict]:
     moons_models = {}
     for seed in seeds:
         for scenario, (X_train, y_train, X_near, far_sets) in ood_scenarios(quick, seed).items():
-            for name, model in chosen_models(quick).items():
+            for name, model in chosen_models(quick, X_train).items():
                 start = time.perf_counter()
                 fitted_model = clone(model).fit(X_train, y_train)
                 near_scores = read_uncertainty(name, fitted_model, X_near)[1]
@@ -271,7 +287,8 @@ def write_moons_figure(moons_models: dict, ood: list[dict], path: Path) -> None:
     low, high = X_far.min(axis=0), X_far.max(axis=0)
     xx, yy = np.meshgrid(np.linspace(low[0], high[0], 150), np.linspace(low[1], high[1], 150))
     grid = np.column_stack([xx.ravel(), yy.ravel()])
-    fig, axes = plt.subplots(2, 4, figsize=(18, 8.5))
+    columns = -(-len(SCORES) // 2)
+    fig, axes = plt.subplots(2, columns, figsize=(4.5 * columns, 8.5))
     for ax, (name, score, _) in zip(axes.ravel(), SCORES):
         values = read_uncertainty(name, moons_models[name][0], grid)[1][score]
         image = ax.contourf(xx, yy, values.reshape(xx.shape), levels=20, cmap="viridis")
@@ -283,7 +300,8 @@ def write_moons_figure(moons_models: dict, ood: list[dict], path: Path) -> None:
             if r["scenario"].startswith("moons") and (r["model"], r["score"]) == (name, score)
         )
         ax.set_title(f"{name}: {score}\nAUROC by band: {auroc}", fontsize=9)
-    axes.ravel()[-1].axis("off")
+    for ax in axes.ravel()[len(SCORES) :]:
+        ax.axis("off")
     bands = ", ".join(far_sets)
     fig.suptitle(
         f"Uncertainty over the plane (white: training points); far bands in order: {bands}"

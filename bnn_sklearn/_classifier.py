@@ -22,14 +22,11 @@ from ._posterior import (
     Posterior,
     ValidationLogLoss,
     flatten_layers,
-    iter_draw_probabilities,
     n_parameters,
     predictive_draws,
-    thin,
     unflatten_layers,
 )
 from ._warnings import warn_at_caller
-from .exceptions import DivergenceError
 from .metrics import PredictiveUncertainty, uncertainty_decomposition
 
 #: With ``batch_size="auto"``, data sets with more rows, or more rows x features (the cost
@@ -53,13 +50,6 @@ ADDED_ATTRIBUTES = {
         "predictive_rhat_": None,
     },
 }
-#: NUTS diagnostics that trigger a ConvergenceWarning: R-hat of the predicted
-#: probabilities on the training rows above this (chains that disagree about the fit) ...
-NUTS_RHAT_WARNING = 1.1
-#: ... or more than this fraction of divergent transitions.
-NUTS_DIVERGENCE_WARNING = 0.01
-#: Training rows (at most) whose predicted probabilities enter ``predictive_rhat_``.
-PREDICTIVE_RHAT_ROWS = 200
 #: Most posterior draws behind each early-stopping check of the validation log loss.
 EARLY_STOPPING_DRAWS = 100
 
@@ -541,7 +531,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_nuts(self, arch, classes, X, y, sample_weight, seed, draws_seed) -> None:
         """Sample the posterior with NUTS and keep its draws and diagnostics."""
-        from ._nuts import SAMPLERS, resolve_sampler, split_rhat_and_ess
+        from ._nuts import SAMPLERS, resolve_sampler, summarize_draws
 
         sampler = resolve_sampler(self.nuts_sampler)
         with SAMPLERS.engine(arch) as model:
@@ -558,57 +548,18 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
                 seed=seed,
                 verbose=bool(self.verbose),
             )
-        chains = result.draws  # (chains, draws, n_params)
-        if not np.all(np.isfinite(chains)):
-            raise DivergenceError(
-                "NUTS produced non-finite draws. Standardise the inputs (e.g. with "
-                "sklearn's StandardScaler) or lower prior_scale."
-            )
-        every_draw = chains.reshape(-1, chains.shape[-1])
-        # Interleave the chains so that evenly spaced draws take from each chain alike.
-        interleaved = chains.transpose(1, 0, 2).reshape(every_draw.shape)
-        posterior = Posterior(
-            every_draw.mean(axis=0),
-            every_draw.std(axis=0),
-            draws=thin(interleaved, self.n_draws),
+        posterior, diagnostics = summarize_draws(
+            result, self.n_draws, arch.layer_sizes, self.activation, X
         )
         self._write_fitted_state(arch, classes, posterior, None, None, draws_seed)
         self.n_iter_ = self.tune + self.draws
         self.n_samples_seen_ = X.shape[0]
-        self.rhat_, self.ess_ = split_rhat_and_ess(chains)
-        self.n_divergences_ = result.divergences
-        self.predictive_rhat_ = self._predictive_rhat(chains, arch.layer_sizes, X)
-        problems = []
-        if self.predictive_rhat_ > NUTS_RHAT_WARNING:
-            problems.append(
-                f"the chains disagree about the predictions on the training data "
-                f"(predictive_rhat_={self.predictive_rhat_:.2f} > {NUTS_RHAT_WARNING}): raise "
-                "tune and draws, or chains"
-            )
-        if result.divergences > NUTS_DIVERGENCE_WARNING * chains.shape[0] * chains.shape[1]:
-            problems.append(
-                f"{result.divergences} of {chains.shape[0] * chains.shape[1]} transitions "
-                "diverged: raise target_accept (e.g. 0.95) or lower prior_scale"
-            )
+        self.n_divergences_ = diagnostics.n_divergences
+        self.rhat_, self.ess_ = diagnostics.rhat, diagnostics.ess
+        self.predictive_rhat_ = diagnostics.predictive_rhat
+        problems = diagnostics.problems()
         if problems:
             warn_at_caller("NUTS diagnostics: " + "; ".join(problems) + ".", ConvergenceWarning)
-
-    def _predictive_rhat(self, chains, layer_sizes, X) -> float:
-        """Largest R-hat of the per-draw class probabilities over (some) training rows."""
-        from ._nuts import split_rhat_and_ess
-
-        rows = X[thin(np.arange(len(X)), PREDICTIVE_RHAT_ROWS)]
-        n_chains, n_iter, n_params = chains.shape
-        weights, biases = unflatten_layers(chains.reshape(-1, n_params), layer_sizes)
-        proba = np.concatenate(
-            list(iter_draw_probabilities(rows, weights, biases, self.activation)), axis=1
-        )
-        # One output for a binary problem, as the network has: the other is 1 minus it.
-        proba = proba[..., 1:] if proba.shape[-1] == 2 else proba
-        rhat, _ = split_rhat_and_ess(proba.reshape(n_chains, n_iter, -1))
-        # NaN where every draw predicts the same: a saturated row, or, if all are, stuck chains.
-        rhat = rhat[np.isfinite(rhat)]
-        return float(rhat.max()) if rhat.size else np.inf
 
     def _check_classes(self, y, classes, continuing, incremental) -> np.ndarray:
         """The classes of the fitted model, checked against ``y``."""

@@ -21,6 +21,16 @@ import numpy as np
 
 from ._inference import POOL_SIZE, _EnginePool, _quiet_blas_notice
 from ._network import Architecture, build_network, parameter_names
+from ._posterior import Posterior, iter_draw_probabilities, thin, unflatten_layers
+from .exceptions import DivergenceError
+
+#: A ConvergenceWarning when the predictions' R-hat on the training rows is above this
+#: (chains that disagree about the fit) ...
+RHAT_WARNING = 1.1
+#: ... or when more than this fraction of the transitions diverged.
+DIVERGENCE_WARNING = 0.01
+#: Training rows (at most) whose predicted probabilities enter ``predictive_rhat``.
+PREDICTIVE_RHAT_ROWS = 200
 
 
 def nutpie_installed() -> bool:
@@ -154,6 +164,79 @@ class CompiledNUTS:
             for name in self._names
         ]
         return np.concatenate(parts, axis=-1)
+
+
+@dataclass(frozen=True)
+class NUTSDiagnostics:
+    """Divergences, per-parameter R-hat and bulk ESS, and the predictions' largest R-hat."""
+
+    n_divergences: int
+    n_transitions: int
+    rhat: np.ndarray
+    ess: np.ndarray
+    predictive_rhat: float
+
+    def problems(self) -> list[str]:
+        """What is wrong with the draws, with what to do about it (empty if nothing)."""
+        problems = []
+        if self.predictive_rhat > RHAT_WARNING:
+            problems.append(
+                "the chains disagree about the predictions on the training data "
+                f"(predictive_rhat_={self.predictive_rhat:.2f} > {RHAT_WARNING}): raise "
+                "tune and draws, or chains"
+            )
+        if self.n_divergences > DIVERGENCE_WARNING * self.n_transitions:
+            problems.append(
+                f"{self.n_divergences} of {self.n_transitions} transitions diverged: raise "
+                "target_accept (e.g. 0.95) or lower prior_scale"
+            )
+        return problems
+
+
+def summarize_draws(
+    result: NUTSResult, n_draws: int, layer_sizes: tuple[int, ...], activation: str, X
+) -> tuple[Posterior, NUTSDiagnostics]:
+    """The posterior to predict with (``n_draws`` kept draws) and the diagnostics."""
+    chains = result.draws
+    if not np.all(np.isfinite(chains)):
+        raise DivergenceError(
+            "NUTS produced non-finite draws. Standardise the inputs (e.g. with sklearn's "
+            "StandardScaler) or lower prior_scale."
+        )
+    n_chains, n_iter, n_params = chains.shape
+    every_draw = chains.reshape(-1, n_params)
+    # Interleave the chains so that evenly spaced draws take from each chain alike.
+    interleaved = chains.transpose(1, 0, 2).reshape(every_draw.shape)
+    posterior = Posterior(
+        every_draw.mean(axis=0), every_draw.std(axis=0), draws=thin(interleaved, n_draws)
+    )
+    rhat, ess = split_rhat_and_ess(chains)
+    diagnostics = NUTSDiagnostics(
+        n_divergences=result.divergences,
+        n_transitions=n_chains * n_iter,
+        rhat=rhat,
+        ess=ess,
+        predictive_rhat=predictive_rhat(chains, layer_sizes, activation, X),
+    )
+    return posterior, diagnostics
+
+
+def predictive_rhat(chains: np.ndarray, layer_sizes, activation: str, X: np.ndarray) -> float:
+    """Largest R-hat of the per-draw class probabilities over (some) training rows.
+
+    Unlike the weights' R-hat it does not depend on which of the network's equivalent
+    modes (units swapped, signs flipped) each chain settled in.
+    """
+    rows = X[thin(np.arange(len(X)), PREDICTIVE_RHAT_ROWS)]
+    n_chains, n_iter, n_params = chains.shape
+    weights, biases = unflatten_layers(chains.reshape(-1, n_params), layer_sizes)
+    proba = np.concatenate(list(iter_draw_probabilities(rows, weights, biases, activation)), 1)
+    # One output for a binary problem, as the network has: the other is 1 minus it.
+    proba = proba[..., 1:] if proba.shape[-1] == 2 else proba
+    rhat, _ = split_rhat_and_ess(proba.reshape(n_chains, n_iter, -1))
+    # NaN where every draw predicts the same: a saturated row, or, if all are, stuck chains.
+    rhat = rhat[np.isfinite(rhat)]
+    return float(rhat.max()) if rhat.size else np.inf
 
 
 def _cores(chains: int) -> int:

@@ -40,10 +40,10 @@ def test_uncertainty_script_quick_run(tmp_path, monkeypatch):
     runpy.run_path(str(script), run_name="__main__")
     rejection = (tmp_path / "uncertainty_rejection.csv").read_text().splitlines()
     assert rejection[0].startswith("dataset,model,score,acc@0%")
-    assert len(rejection) == 1 + 2 * 7  # moons and iris, seven (model, score) pairs
+    assert len(rejection) == 1 + 2 * 9  # moons and iris, nine (model, score) pairs
     with open(tmp_path / "uncertainty_ood.csv", newline="") as handle:
         ood = list(csv.DictReader(handle))
-    assert len(ood) == 3 * 7  # three distance bands on moons
+    assert len(ood) == 3 * 9  # three distance bands on moons
     assert all(0.0 <= float(row["auroc_mean"]) <= 1.0 for row in ood)
     table = (tmp_path / "uncertainty.md").read_text()
     assert "| moons | BayesianMLP | epistemic |" in table
@@ -62,3 +62,22 @@ def test_scale_script_quick_run(tmp_path, monkeypatch):
         cells = [cell.strip() for cell in row.strip("|").split("|")]
         assert int(cells[8]) > 50  # peak MiB of a process that imported PyMC
         assert float(cells[9]) > 0.8  # train accuracy after 200 iterations
+
+
+def test_posterior_quality_script_quick_run(tmp_path, monkeypatch):
+    script = SCRIPT.parent / "posterior_quality.py"
+    monkeypatch.syspath_prepend(str(script.parent))
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    table = (tmp_path / "posterior_quality.md").read_text()
+    # NUTS against itself differs by nothing; ADVI's surfaces differ from NUTS's.
+    assert "| NUTS |" in table and "| 0.000 / 0.000 |" in table
+    advi_row = next(line for line in table.splitlines() if line.startswith("| ADVI |"))
+    assert "| 0.000 / 0.000 |" not in advi_row
+    for name, score in [
+        ("NUTS", "predict_std"),
+        ("ADVI", "epistemic"),
+        ("random forest", "entropy"),
+    ]:
+        assert f"| {name} | {score} |" in table
+    assert (tmp_path / "posterior_quality.png").stat().st_size > 10_000
