@@ -836,6 +836,8 @@ def _check_fitted_state(clf: BayesianMLPClassifier) -> None:
         cholesky = clf.posterior_cholesky_
         if cholesky is not None and np.shape(cholesky) != (n_params, n_params):
             problems.append(f"a Cholesky factor of shape {np.shape(cholesky)}")
+        elif cholesky is not None and not np.all(np.isfinite(cholesky)):
+            problems.append("a non-finite Cholesky factor")
         draws = clf.posterior_draws_
         if draws is not None:
             if np.ndim(draws) != 2 or np.shape(draws)[1] != n_params or len(draws) == 0:
