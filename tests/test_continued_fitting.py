@@ -1,10 +1,12 @@
 """warm_start, partial_fit and early stopping: ADVI continued from the fitted posterior."""
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.base import clone
 
-from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn import BayesianMLPClassifier, _inference
 from bnn_sklearn._inference import ENGINES
 from bnn_sklearn._network import Architecture
 from bnn_sklearn._posterior import Posterior
@@ -14,22 +16,51 @@ from .conftest import FAST
 SHORT = {**FAST, "max_iter": 500}
 
 
+POSTERIOR = ("coefs_mean_", "coefs_std_", "intercepts_mean_", "intercepts_std_")
+
+
+def leave_another_posterior_in_the_engine(X, y, **params):
+    """Fit the same network to other rows with another seed, on the pooled engine."""
+    BayesianMLPClassifier(**{**SHORT, "random_state": 1, **params}).fit(X[:120], y[:120])
+
+
 @pytest.mark.parametrize("method", ["advi", "fullrank_advi"])
 def test_warm_start_reenters_the_posterior_exactly(moons, method):
     X, y = moons
-    clf = BayesianMLPClassifier(**SHORT, method=method, learning_rate=0.003).fit(X, y)
-    fitted = {k: getattr(clf, k) for k in ("coefs_mean_", "coefs_std_", "posterior_cholesky_")}
+    fitted = BayesianMLPClassifier(**SHORT, method=method, learning_rate=0.003).fit(X, y)
+    clf = pickle.loads(pickle.dumps(fitted))
+    leave_another_posterior_in_the_engine(X, y, method=method, learning_rate=0.003)
     # One Adam step of 1e-12 moves no parameter by more than about 1e-12: the posterior
     # comes back unchanged if it was re-entered exactly.
     clf.set_params(warm_start=True, max_iter=1, learning_rate=1e-12).fit(X, y)
-    for mean_before, mean_after in zip(fitted["coefs_mean_"], clf.coefs_mean_):
-        np.testing.assert_allclose(mean_after, mean_before, rtol=1e-9, atol=1e-10)
-    for std_before, std_after in zip(fitted["coefs_std_"], clf.coefs_std_):
-        np.testing.assert_allclose(std_after, std_before, rtol=1e-9, atol=1e-10)
+    for name in POSTERIOR:
+        for before, after in zip(getattr(fitted, name), getattr(clf, name)):
+            np.testing.assert_allclose(after, before, rtol=1e-9, atol=1e-10, err_msg=name)
     if method == "fullrank_advi":
-        before, after = fitted["posterior_cholesky_"], clf.posterior_cholesky_
+        before, after = fitted.posterior_cholesky_, clf.posterior_cholesky_
         np.testing.assert_allclose(after @ after.T, before @ before.T, rtol=1e-8, atol=1e-10)
     assert clf.n_iter_ == 501
+
+
+def test_a_continued_fit_restarts_adam_as_on_a_new_engine(moons, monkeypatch):
+    """Continuing from a saved model on a used engine equals continuing on a new engine.
+
+    A new engine holds nothing from earlier fits; a used one holds another fit's
+    posterior, Adam moments and step count, and generator states, which the continued fit
+    must all replace.
+    """
+    X, y = moons
+    saved = pickle.dumps(BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y))
+    with monkeypatch.context() as patched:
+        patched.setattr(_inference, "ENGINES", _inference._EnginePool(size=1))
+        on_a_new_engine = pickle.loads(saved).set_params(max_iter=300).fit(X, y)
+    leave_another_posterior_in_the_engine(X, y)
+    on_a_used_engine = pickle.loads(saved).set_params(max_iter=300).fit(X, y)
+    assert on_a_used_engine.n_iter_ == 800
+    np.testing.assert_array_equal(on_a_used_engine.loss_curve_, on_a_new_engine.loss_curve_)
+    for name in POSTERIOR:
+        for new, used in zip(getattr(on_a_new_engine, name), getattr(on_a_used_engine, name)):
+            np.testing.assert_array_equal(used, new, err_msg=name)
 
 
 def test_warm_start_continues_the_loss_curve(moons):
