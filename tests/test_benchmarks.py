@@ -5,13 +5,10 @@ import runpy
 import sys
 from pathlib import Path
 
-import pytest
-
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "seed_moons.py"
 
 
 def test_seed_script_quick_run(tmp_path, monkeypatch, capsys):
-    pytest.importorskip("matplotlib")
     monkeypatch.setattr(sys, "argv", [str(SCRIPT), "--quick", "--out", str(tmp_path)])
     runpy.run_path(str(SCRIPT), run_name="__main__")
     table = (tmp_path / "seed_results.md").read_text()
@@ -33,7 +30,6 @@ def test_compare_script_quick_run(tmp_path, monkeypatch):
 
 
 def test_uncertainty_script_quick_run(tmp_path, monkeypatch):
-    pytest.importorskip("matplotlib")
     script = SCRIPT.parent / "uncertainty.py"
     monkeypatch.syspath_prepend(str(script.parent))
     monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
+import skops.io as sio
 from sklearn.datasets import make_moons
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -18,12 +20,10 @@ from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier, _classifier
 from .conftest import FAST
 
 DATA = Path(__file__).parent / "data"
-sio = pytest.importorskip("skops.io")
 
 
 @pytest.fixture(scope="module")
 def named_frame_and_labels():
-    pd = pytest.importorskip("pandas")
     X, y = make_moons(60, noise=0.2, random_state=0)
     return pd.DataFrame(X, columns=["length", "width"]), np.where(y == 1, "yes", "no")
 
