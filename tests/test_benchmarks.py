@@ -5,7 +5,12 @@ import runpy
 import sys
 from pathlib import Path
 
+import pytest
+
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "seed_moons.py"
+# The scripts fit several networks, some in fresh processes: with an empty compile cache
+# on Python 3.11 the longest took 160 s.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def test_seed_script_quick_run(tmp_path, monkeypatch, capsys):

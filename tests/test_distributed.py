@@ -6,6 +6,7 @@ import time
 import distributed
 import joblib
 import numpy as np
+import pytest
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from bnn_sklearn import BayesianMLPClassifier
@@ -41,6 +42,7 @@ def fitting_processes(search) -> set[int]:
     }
 
 
+@pytest.mark.slow
 def test_grid_search_on_a_local_dask_cluster_matches_n_jobs_1(moons):
     X, y = moons
     start = time.perf_counter()

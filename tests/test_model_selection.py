@@ -53,6 +53,7 @@ def test_dataframe_feature_names_are_kept_and_checked(moons):
         clf.predict(frame.rename(columns={"a": "c"}))
 
 
+@pytest.mark.slow
 def test_grid_search_in_two_worker_processes(moons):
     X, y = moons
     search = GridSearchCV(

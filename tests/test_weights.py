@@ -37,6 +37,7 @@ def test_class_weight_dict_is_a_weight_per_class(moons):
     np.testing.assert_array_equal(by_class.predict_proba(X), by_row.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_balanced_class_weight_raises_recall_of_a_rare_class():
     rng = np.random.default_rng(0)
     y = np.r_[np.zeros(1980, dtype=int), np.ones(20, dtype=int)]  # 1 % positives
