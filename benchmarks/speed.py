@@ -30,65 +30,13 @@ from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from bnn_sklearn import BayesianMLPClassifier
-from bnn_sklearn._inference import ENGINES, ADVIResult, Posterior
-from bnn_sklearn._network import build_network, parameter_names
-from bnn_sklearn._posterior import unflatten_layers
+from bnn_sklearn._inference import ENGINES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from seed_moons import seed_data
+from stock import StockBayesianMLPClassifier
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def stock_advi(
-    arch,
-    X,
-    y,
-    *,
-    sample_weight,
-    total_size,
-    prior_scale,
-    learning_rate,
-    init,
-    seed,
-    max_iter,
-    **_ignored,
-) -> ADVIResult:
-    """Build the model afresh and run stock ``pm.fit`` from the engine's starting point."""
-    network = build_network(arch)
-    network.X.set_value(X)
-    network.y.set_value(y)
-    network.sample_weight.set_value(sample_weight)
-    network.total_size.set_value(np.int64(total_size))
-    network.prior_scale.set_value(np.float64(prior_scale))
-    weights, biases = unflatten_layers(init.mean, arch.layer_sizes)
-    start = {f"w_{i}": w for i, w in enumerate(weights)} | {
-        f"b_{i}": b for i, b in enumerate(biases)
-    }
-    weight_std, bias_std = unflatten_layers(init.std, arch.layer_sizes)
-    start_sigma = {f"w_{i}": s for i, s in enumerate(weight_std)} | {
-        f"b_{i}": s for i, s in enumerate(bias_std)
-    }
-    with network.model:
-        inference = pm.ADVI(start=start, start_sigma=start_sigma, random_seed=seed)
-        approx = inference.fit(
-            max_iter, obj_optimizer=pm.adam(learning_rate=learning_rate), progressbar=False
-        )
-    ordering = approx.groups[0].ordering
-    index = np.r_[tuple(ordering[name][1] for name in parameter_names(len(weights)))]
-    scale = total_size / (len(X) if arch.batch_size is None else arch.batch_size)
-    return ADVIResult(
-        Posterior(approx.mean.eval()[index], approx.std.eval()[index]),
-        np.asarray(inference.hist) * scale,
-        converged=True,
-    )
-
-
-class StockBayesianMLPClassifier(BayesianMLPClassifier):
-    """The estimator with stock ``pm.fit`` (fresh model and compile per fit) as its engine."""
-
-    def _run_advi(self, arch, X, y, **settings):
-        return stock_advi(arch, X, y, **settings)
 
 
 def timed(function):
@@ -122,6 +70,7 @@ def cold_first_fit(workers: int) -> float:
         from bnn_sklearn import BayesianMLPClassifier
         import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})
         from seed_moons import seed_data
+from stock import StockBayesianMLPClassifier
         X_train, _, y_train, _ = seed_data()
         BayesianMLPClassifier(random_state=0).fit(X_train, y_train)
         """

@@ -493,7 +493,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
             arch,
             classes,
             result.posterior,
-            np.concatenate([previous_losses, result.losses]),
+            # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
+            np.concatenate([previous_losses, result.losses]).astype(np.float32),
             result.validation_losses,
             draws_seed,
         )
@@ -729,10 +730,13 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         """Standard deviation of the class probabilities over posterior weight draws.
 
         This is the epistemic spread: how much the fitted networks disagree about the
-        probability of each class. Large far from the training data, small where the data
-        pin the function down. It is not the standard deviation of sampled labels, which
-        for a Bernoulli is ``sqrt(p * (1 - p))``, a function of the mean probability that
-        says nothing new.
+        probability of each class. It is small where the data pin the function down and
+        largest along the decision boundary, more so where the boundary runs on beyond the
+        training data than where it passes between training points. It is no detector of
+        inputs unlike the training data: away from the data a ReLU network extrapolates
+        linearly and its draws agree in most directions. It is not the standard deviation
+        of sampled labels, which for a Bernoulli is ``sqrt(p * (1 - p))``, a function of
+        the mean probability that says nothing new.
 
         Parameters
         ----------

@@ -1,10 +1,17 @@
 """warm_start, partial_fit and early stopping: ADVI continued from the fitted posterior."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 
-from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn import BayesianMLPClassifier, _inference
+from bnn_sklearn._classifier import EARLY_STOPPING_DRAWS
 from bnn_sklearn._inference import ENGINES
 from bnn_sklearn._network import Architecture
 from bnn_sklearn._posterior import Posterior
@@ -14,22 +21,51 @@ from .conftest import FAST
 SHORT = {**FAST, "max_iter": 500}
 
 
+POSTERIOR = ("coefs_mean_", "coefs_std_", "intercepts_mean_", "intercepts_std_")
+
+
+def leave_another_posterior_in_the_engine(X, y, **params):
+    """Fit the same network to other rows with another seed, on the pooled engine."""
+    BayesianMLPClassifier(**{**SHORT, "random_state": 1, **params}).fit(X[:120], y[:120])
+
+
 @pytest.mark.parametrize("method", ["advi", "fullrank_advi"])
 def test_warm_start_reenters_the_posterior_exactly(moons, method):
     X, y = moons
-    clf = BayesianMLPClassifier(**SHORT, method=method, learning_rate=0.003).fit(X, y)
-    fitted = {k: getattr(clf, k) for k in ("coefs_mean_", "coefs_std_", "posterior_cholesky_")}
+    fitted = BayesianMLPClassifier(**SHORT, method=method, learning_rate=0.003).fit(X, y)
+    clf = pickle.loads(pickle.dumps(fitted))
+    leave_another_posterior_in_the_engine(X, y, method=method, learning_rate=0.003)
     # One Adam step of 1e-12 moves no parameter by more than about 1e-12: the posterior
     # comes back unchanged if it was re-entered exactly.
     clf.set_params(warm_start=True, max_iter=1, learning_rate=1e-12).fit(X, y)
-    for mean_before, mean_after in zip(fitted["coefs_mean_"], clf.coefs_mean_):
-        np.testing.assert_allclose(mean_after, mean_before, rtol=1e-9, atol=1e-10)
-    for std_before, std_after in zip(fitted["coefs_std_"], clf.coefs_std_):
-        np.testing.assert_allclose(std_after, std_before, rtol=1e-9, atol=1e-10)
+    for name in POSTERIOR:
+        for before, after in zip(getattr(fitted, name), getattr(clf, name)):
+            np.testing.assert_allclose(after, before, rtol=1e-9, atol=1e-10, err_msg=name)
     if method == "fullrank_advi":
-        before, after = fitted["posterior_cholesky_"], clf.posterior_cholesky_
+        before, after = fitted.posterior_cholesky_, clf.posterior_cholesky_
         np.testing.assert_allclose(after @ after.T, before @ before.T, rtol=1e-8, atol=1e-10)
     assert clf.n_iter_ == 501
+
+
+def test_a_continued_fit_restarts_adam_as_on_a_new_engine(moons, monkeypatch):
+    """Continuing from a saved model on a used engine equals continuing on a new engine.
+
+    A new engine holds nothing from earlier fits; a used one holds another fit's
+    posterior, Adam moments and step count, and generator states, which the continued fit
+    must all replace.
+    """
+    X, y = moons
+    saved = pickle.dumps(BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y))
+    with monkeypatch.context() as patched:
+        patched.setattr(_inference, "ENGINES", _inference._EnginePool(size=1))
+        on_a_new_engine = pickle.loads(saved).set_params(max_iter=300).fit(X, y)
+    leave_another_posterior_in_the_engine(X, y)
+    on_a_used_engine = pickle.loads(saved).set_params(max_iter=300).fit(X, y)
+    assert on_a_used_engine.n_iter_ == 800
+    np.testing.assert_array_equal(on_a_used_engine.loss_curve_, on_a_new_engine.loss_curve_)
+    for name in POSTERIOR:
+        for new, used in zip(getattr(on_a_new_engine, name), getattr(on_a_used_engine, name)):
+            np.testing.assert_array_equal(used, new, err_msg=name)
 
 
 def test_warm_start_continues_the_loss_curve(moons):
@@ -94,14 +130,48 @@ def test_partial_fit_rules(moons):
     assert fitted.n_iter_ == 501  # a full batch of 200 rows is one iteration
 
 
-def test_early_stopping_tracks_validation_loss_and_stops(seed_split):
+def hold_out(clf, X, y, stratify=True):
+    """The rows an early-stopping fit held out, rebuilt from its random_state as fit draws them."""
+    *_, split_seed = check_random_state(clf.random_state).randint(np.iinfo(np.int32).max, size=4)
+    _, X_val, _, y_val = train_test_split(
+        X,
+        y,
+        test_size=clf.validation_fraction,
+        stratify=y if stratify else None,
+        random_state=split_seed,
+    )
+    return X_val, y_val
+
+
+def validation_loss(clf, X_val, y_val):
+    """Log loss of ``(X_val, y_val)`` under the fitted posterior, with the monitor's draws."""
+    with_monitor_draws = copy.deepcopy(clf).set_params(
+        n_draws=min(clf.n_draws, EARLY_STOPPING_DRAWS)
+    )
+    return log_loss(y_val, with_monitor_draws.predict_proba(X_val), labels=clf.classes_)
+
+
+def test_early_stopping_keeps_the_posterior_that_scored_best_on_the_held_out_rows(seed_split):
     X_train, X_test, y_train, y_test = seed_split
     clf = BayesianMLPClassifier(
-        hidden_layer_sizes=(8,), n_draws=100, random_state=0, early_stopping=True
+        hidden_layer_sizes=(8,),
+        n_draws=100,
+        random_state=0,
+        early_stopping=True,
+        validation_fraction=0.2,
     ).fit(X_train, y_train)
     assert clf.n_iter_ < clf.max_iter
     assert len(clf.validation_loss_) == clf.n_iter_ // 100
-    assert clf.best_validation_loss_ == clf.validation_loss_.min() < clf.validation_loss_[0]
+    # The fit stopped n_iter_no_change checks after its best: the last posterior is not it.
+    assert clf.validation_loss_[-1] > clf.best_validation_loss_ + 1e-4
+    X_val, y_val = hold_out(clf, X_train, y_train)
+    assert len(y_val) == 100 and clf.n_samples_seen_ == 400  # fitted on the other 80 %
+    np.testing.assert_allclose(
+        validation_loss(clf, X_val, y_val), clf.best_validation_loss_, rtol=1e-10
+    )
+    # The rows that match are the stratified hold-out, not another draw of 100 rows.
+    X_other, y_other = hold_out(clf, X_train, y_train, stratify=False)
+    assert not np.isclose(validation_loss(clf, X_other, y_other), clf.best_validation_loss_)
     assert clf.score(X_test, y_test) > 0.93
     plain = BayesianMLPClassifier(hidden_layer_sizes=(8,), random_state=0).fit(X_train, y_train)
     assert plain.validation_loss_ is None and plain.best_validation_loss_ is None

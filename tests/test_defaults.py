@@ -28,6 +28,7 @@ PROBLEMS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("problem", PROBLEMS)
 def test_default_estimator_fits_well_below_chance_loss(problem, seed):

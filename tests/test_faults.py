@@ -6,6 +6,7 @@ import threading
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_validate
@@ -111,7 +112,6 @@ def test_numeric_and_boolean_inputs_fit_as_their_float_values(moons, dtype):
 
 
 def test_pandas_nullable_dtypes_fit_and_missing_values_are_refused(moons):
-    pd = pytest.importorskip("pandas")
     X, y = moons
     frame = pd.DataFrame(
         {

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.metrics import (
@@ -45,12 +45,24 @@ def test_mismatched_labels_are_refused():
         expected_calibration_error([0, 5], [[0.5, 0.5]] * 2, labels=[0, 1])
 
 
-def test_scorer_in_cross_validation(moons):
+def test_scorer_in_cross_validation_is_minus_the_ece_of_each_fold(moons):
     X, y = moons
-    scores = cross_val_score(
-        BayesianMLPClassifier(**FAST), X, y, cv=3, scoring=neg_expected_calibration_error
+    labels = np.where(y == 1, "yes", "no")
+    folds = list(StratifiedKFold(3).split(X, labels))
+    result = cross_validate(
+        BayesianMLPClassifier(**FAST),
+        X,
+        labels,
+        cv=folds,
+        scoring=neg_expected_calibration_error,
+        return_estimator=True,
     )
-    assert np.all(scores <= 0) and np.all(scores > -0.2)
+    by_hand = [
+        -expected_calibration_error(labels[test], clf.predict_proba(X[test]), labels=clf.classes_)
+        for clf, (_, test) in zip(result["estimator"], folds)
+    ]
+    np.testing.assert_array_equal(result["test_score"], by_hand)
+    assert np.all(result["test_score"] > -0.2)  # calibrated to within 0.2 on every fold
 
 
 def test_uncertainty_decomposition_by_hand():

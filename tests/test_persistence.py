@@ -1,5 +1,6 @@
 """Saving and loading: joblib, skops with only this package's types trusted, old files."""
 
+import io
 import json
 import shutil
 import zipfile
@@ -7,22 +8,22 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
+import skops.io as sio
 from sklearn.datasets import make_moons
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier
+from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier, _classifier
 
 from .conftest import FAST
 
 DATA = Path(__file__).parent / "data"
-sio = pytest.importorskip("skops.io")
 
 
 @pytest.fixture(scope="module")
 def named_frame_and_labels():
-    pd = pytest.importorskip("pandas")
     X, y = make_moons(60, noise=0.2, random_state=0)
     return pd.DataFrame(X, columns=["length", "width"]), np.where(y == 1, "yes", "no")
 
@@ -84,20 +85,90 @@ def test_a_file_edited_to_run_code_is_refused(saved, tmp_path):
         sio.load(tmp_path / "edited.skops", trusted=TRUSTED_TYPES)
 
 
-def test_edited_arrays_and_truncated_files_are_refused(saved, tmp_path):
-    _, path = saved
-    schema = json.loads(zipfile.ZipFile(path).read("schema.json"))
-    first_weights = schema["content"]["content"]["coefs_mean_"]["content"][0]["file"]
+@pytest.fixture(scope="module")
+def saved_fullrank(named_frame_and_labels, tmp_path_factory):
+    """A full-rank model on disk: it has every fitted array, the Cholesky factor too."""
+    frame, labels = named_frame_and_labels
+    clf = BayesianMLPClassifier(
+        **{**FAST, "max_iter": 300}, method="fullrank_advi", learning_rate=3e-3
+    ).fit(frame, labels)
+    path = tmp_path_factory.mktemp("skops") / "fullrank.skops"
+    sio.dump(clf, path)
+    return path
 
-    def wrong_shape(_: bytes) -> bytes:
-        target = tmp_path / "array.npy"
-        np.save(target, np.zeros((3, 3)))
-        return target.read_bytes()
 
-    rewrite_member(path, tmp_path / "edited.skops", first_weights, wrong_shape)
-    with pytest.raises(ValueError, match=r"damaged or was edited.*shape \(3, 3\)"):
+def edit_array(source: Path, target: Path, attribute: str, index, edit) -> None:
+    """Copy a skops file with the array ``attribute`` (item ``index`` of a list) edited."""
+    schema = json.loads(zipfile.ZipFile(source).read("schema.json"))
+    node = schema["content"]["content"][attribute]
+    if index is not None:
+        node = node["content"][index]
+
+    def edited(data: bytes) -> bytes:
+        out = io.BytesIO()
+        np.save(out, edit(np.load(io.BytesIO(data))))
+        return out.getvalue()
+
+    rewrite_member(source, target, node["file"], edited)
+
+
+def with_value(value, flat_index=0):
+    def edit(array):
+        array = array.copy()
+        array.flat[flat_index] = value
+        return array
+
+    return edit
+
+
+ARRAY_EDITS = {
+    "wrong shape": ("coefs_mean_", 0, lambda a: np.zeros((3, 3)), r"shape \(3, 3\) where \(2, 8\)"),
+    "nan mean": ("coefs_mean_", 1, with_value(np.nan), "non-finite posterior parameters"),
+    "infinite sd": ("intercepts_std_", 0, with_value(np.inf), "non-finite posterior parameters"),
+    "negative sds": ("coefs_std_", 0, np.negative, "non-positive posterior standard deviations"),
+    "zero sd": ("intercepts_std_", 1, with_value(0.0), "non-positive posterior standard"),
+    "cholesky shape": (
+        "posterior_cholesky_",
+        None,
+        lambda a: a[:-1, :-1],
+        r"Cholesky factor of shape \(32, 32\)",
+    ),
+    "class count": (
+        "classes_",
+        None,
+        lambda a: np.append(a, "zzz"),
+        "3 classes for 1 network outputs",
+    ),
+    "nan cholesky": (
+        "posterior_cholesky_",
+        None,
+        with_value(np.nan, 3 * 33 + 1),  # row 3, column 1 of the 33 x 33 factor
+        "a non-finite Cholesky factor",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "attribute, index, edit, message",
+    [pytest.param(*edit, id=name) for name, edit in ARRAY_EDITS.items()],
+)
+def test_edited_arrays_are_refused_with_the_reason(
+    saved_fullrank, tmp_path, attribute, index, edit, message
+):
+    edit_array(saved_fullrank, tmp_path / "edited.skops", attribute, index, edit)
+    with pytest.raises(ValueError, match=f"damaged or was edited.*{message}"):
         sio.load(tmp_path / "edited.skops", trusted=TRUSTED_TYPES)
 
+
+def test_the_unedited_file_loads(saved_fullrank, named_frame_and_labels):
+    """The edits above, not the full-rank file itself, are what the loader refuses."""
+    frame, _ = named_frame_and_labels
+    loaded = sio.load(saved_fullrank, trusted=TRUSTED_TYPES)
+    assert np.all(np.isfinite(loaded.predict_proba(frame)))
+
+
+def test_a_truncated_file_is_refused(saved, tmp_path):
+    _, path = saved
     truncated = tmp_path / "truncated.skops"
     truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(zipfile.BadZipFile):
@@ -123,9 +194,14 @@ def test_a_model_saved_by_version_0_1_loads_and_predicts_the_same(
     assert loaded.n_iter_ == 400
 
 
-def test_a_model_from_a_newer_format_says_why_it_cannot_load(saved):
+@pytest.mark.parametrize("saver", ["joblib", "skops"])
+def test_a_file_from_a_newer_format_says_why_it_cannot_load(saved, tmp_path, monkeypatch, saver):
     clf, _ = saved
-    state = clf.__getstate__()
-    state["_state_format"] = 99
-    with pytest.raises(ValueError, match=r"newer bnn_sklearn.*Upgrade"):
-        BayesianMLPClassifier.__new__(BayesianMLPClassifier).__setstate__(state)
+    path = tmp_path / f"model.{saver}"
+    with monkeypatch.context() as newer_version:
+        newer_version.setattr(_classifier, "STATE_FORMAT", _classifier.STATE_FORMAT + 1)
+        joblib.dump(clf, path) if saver == "joblib" else sio.dump(clf, path)
+    with pytest.raises(
+        ValueError, match=r"newer bnn_sklearn \(state format 3; .* up to 2\).*Upgrade"
+    ):
+        joblib.load(path) if saver == "joblib" else sio.load(path, trusted=TRUSTED_TYPES)

@@ -1,14 +1,14 @@
 """The figures draw headless, on a given Axes or a new one, and return the Axes."""
 
+import matplotlib
 import numpy as np
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from bnn_sklearn import BayesianMLPClassifier  # noqa: E402
-from bnn_sklearn.plotting import (  # noqa: E402
+from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn.plotting import (
     accuracy_rejection_curve,
     plot_accuracy_rejection,
     plot_decision_surface,
@@ -16,7 +16,7 @@ from bnn_sklearn.plotting import (  # noqa: E402
     plot_reliability_diagram,
 )
 
-from .conftest import FAST  # noqa: E402
+from .conftest import FAST
 
 
 @pytest.fixture(scope="module")
