@@ -189,7 +189,9 @@ def test_a_model_saved_by_version_0_1_loads_and_predicts_the_same(
     np.testing.assert_allclose(loaded.predict_proba(frame), expected, rtol=1e-12)
     # Parameters and attributes added since 0.1 are there, at their defaults.
     assert loaded.get_params()["early_stopping"] is False
+    assert loaded.get_params()["method"] == "advi" and loaded.get_params()["chains"] == 4
     assert loaded.validation_loss_ is None
+    assert loaded.posterior_draws_ is None and loaded.predictive_rhat_ is None
     loaded.set_params(warm_start=True, max_iter=100).fit(frame, labels)
     assert loaded.n_iter_ == 400
 
@@ -201,7 +203,9 @@ def test_a_file_from_a_newer_format_says_why_it_cannot_load(saved, tmp_path, mon
     with monkeypatch.context() as newer_version:
         newer_version.setattr(_classifier, "STATE_FORMAT", _classifier.STATE_FORMAT + 1)
         joblib.dump(clf, path) if saver == "joblib" else sio.dump(clf, path)
+    current = _classifier.STATE_FORMAT
     with pytest.raises(
-        ValueError, match=r"newer bnn_sklearn \(state format 3; .* up to 2\).*Upgrade"
+        ValueError,
+        match=rf"newer bnn_sklearn \(state format {current + 1}; .* up to {current}\).*Upgrade",
     ):
         joblib.load(path) if saver == "joblib" else sio.load(path, trusted=TRUSTED_TYPES)
