@@ -16,6 +16,7 @@ Writes ``posterior_quality.md`` and ``posterior_quality.png`` (probability and s
 surfaces side by side) to ``--out`` (default ``benchmarks/results``).
 
     python benchmarks/posterior_quality.py            # the real run (a few minutes)
+    python benchmarks/posterior_quality.py --nuts-sampler pymc   # with PyMC's sampler
     python benchmarks/posterior_quality.py --quick    # a smoke run
 """
 
@@ -39,6 +40,7 @@ from sklearn.preprocessing import StandardScaler
 
 import bnn_sklearn
 from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn._nuts import resolve_sampler
 from bnn_sklearn.metrics import uncertainty_decomposition
 from bnn_sklearn.plotting import plot_decision_surface
 
@@ -46,16 +48,17 @@ RESULTS = Path(__file__).parent / "results"
 GRID = np.mgrid[-3:3:100j, -3:3:100j].reshape(2, -1).T
 
 
-def posteriors(quick: bool) -> dict:
+def posteriors(quick: bool, nuts_sampler: str) -> dict:
+    nuts = dict(method="nuts", nuts_sampler=nuts_sampler)
     if quick:  # the test suite's network (8,): no extra compile
         small = dict(hidden_layer_sizes=(8,), random_state=0)
         return {
             "ADVI": BayesianMLPClassifier(max_iter=300, tol=None, n_draws=100, **small),
-            "NUTS": BayesianMLPClassifier(method="nuts", chains=2, tune=50, draws=50, **small),
+            "NUTS": BayesianMLPClassifier(chains=2, tune=50, draws=50, **nuts, **small),
         }
     return {
         "ADVI": BayesianMLPClassifier(random_state=0),
-        "NUTS": BayesianMLPClassifier(method="nuts", random_state=0),
+        "NUTS": BayesianMLPClassifier(random_state=0, **nuts),
     }
 
 
@@ -116,9 +119,10 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for table and PNG")
+    parser.add_argument("--nuts-sampler", default="auto", choices=["auto", "nutpie", "pymc"])
     args = parser.parse_args(argv)
     X_train, X_test, y_train, y_test = seed_data()
-    candidates = posteriors(args.quick)
+    candidates = posteriors(args.quick, args.nuts_sampler)
 
     fitted, seconds = {}, {}
     for name, model in candidates.items():
@@ -142,8 +146,7 @@ def main(argv=None) -> None:
     lines = [
         f"`python benchmarks/posterior_quality.py{' --quick' if args.quick else ''}`: Python "
         f"{platform.python_version()}, bnn_sklearn {bnn_sklearn.__version__}, "
-        f"{time.strftime('%Y-%m-%d')}, NUTS by "
-        f"{'nutpie' if fitted['NUTS'].nuts_sampler != 'pymc' else 'PyMC'}",
+        f"{time.strftime('%Y-%m-%d')}, NUTS by {resolve_sampler(args.nuts_sampler)}",
         "",
         "## The seed (1000 moons, standardised, 50/50 split)",
         "",

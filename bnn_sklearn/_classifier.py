@@ -735,9 +735,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         This is the epistemic spread: how much the fitted networks disagree about the
         probability of each class. It is small where the data pin the function down and
         largest along the decision boundary, more so where the boundary runs on beyond the
-        training data than where it passes between training points. It is no detector of
-        inputs unlike the training data: away from the data a ReLU network extrapolates
-        linearly and its draws agree in most directions. It is not the standard deviation
+        training data than where it passes between training points. Fitted by mean-field
+        ADVI with the default network it is no detector of inputs unlike the training
+        data: away from the data a ReLU network extrapolates linearly and ADVI's draws
+        agree in most directions. NUTS's draws (``method="nuts"``) and networks of two
+        hidden layers disagree more there (see the README). It is not the standard deviation
         of sampled labels, which for a Bernoulli is ``sqrt(p * (1 - p))``, a function of
         the mean probability that says nothing new.
 
@@ -782,7 +784,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseEstimator):
         - ``aleatoric = mean_d H(p_d)``, the expected entropy: noise the model sees in the
           data, which more data would not remove;
         - ``epistemic = total - aleatoric``, the mutual information between the label and
-          the weights: disagreement between draws, large where data are missing.
+          the weights: disagreement between draws (where it is large, see
+          :meth:`predict_std`).
 
         Parameters
         ----------

@@ -270,11 +270,24 @@ SAMPLERS = _EnginePool(POOL_SIZE, build=CompiledNUTS)
 
 def split_rhat_and_ess(chains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rank-normalised split R-hat and bulk ESS (ArviZ) of each column of ``(chains, draws, k)``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ArviZ 0.x announces its refactor on import
+    # ArviZ 0.x announces its refactor on import, and logs notes on short chains through a
+    # logger of its own (``arviz._log``, not registered with ``logging``).
+    with _quiet(verbose=False):
         import arviz as az
 
-        if int(az.__version__.split(".")[0]) >= 1:
-            return np.asarray(az.rhat(chains)), np.asarray(az.ess(chains))
-        dataset = az.convert_to_dataset(chains)
-        return az.rhat(dataset)["x"].values, az.ess(dataset)["x"].values
+        arviz_logger = getattr(az, "_log", logging.getLogger("arviz"))
+        level = arviz_logger.level
+        arviz_logger.setLevel(logging.ERROR)
+        try:
+            return _rhat_and_ess(chains)
+        finally:
+            arviz_logger.setLevel(level)
+
+
+def _rhat_and_ess(chains: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import arviz as az
+
+    if int(az.__version__.split(".")[0]) >= 1:
+        return np.asarray(az.rhat(chains)), np.asarray(az.ess(chains))
+    dataset = az.convert_to_dataset(chains)
+    return az.rhat(dataset)["x"].values, az.ess(dataset)["x"].values
