@@ -123,10 +123,7 @@ class CompiledNUTS:
                 save_warmup=False,
                 progress_bar=bool(verbose),
             )
-        return NUTSResult(
-            draws=self._flat_draws(trace.posterior, chains, draws),
-            divergences=int(np.sum(trace.sample_stats["diverging"].values)),
-        )
+        return self._result(trace, chains, draws)
 
     def _sample_pymc(self, data, *, chains, tune, draws, target_accept, seed, verbose):
         import pymc as pm
@@ -152,18 +149,19 @@ class CompiledNUTS:
             network.X.set_value(np.zeros((2, self.arch.n_features)))
             network.y.set_value(np.zeros(2, dtype="int32"))
             network.sample_weight.set_value(np.ones(2))
-        return NUTSResult(
-            draws=self._flat_draws(trace.posterior, chains, draws),
-            divergences=int(np.sum(trace.sample_stats["diverging"].values)),
-        )
+        return self._result(trace, chains, draws)
 
-    def _flat_draws(self, posterior, chains: int, draws: int) -> np.ndarray:
-        """``(chains, draws, n_params)`` in the layout ``w_0.ravel(), b_0, w_1.ravel(), ...``."""
+    def _result(self, trace, chains: int, draws: int) -> NUTSResult:
+        """Draws ``(chains, draws, n_params)`` in the layout ``w_0.ravel(), b_0, ...`` of
+        either sampler's trace, and its divergences."""
         parts = [
-            np.asarray(posterior[name].values, dtype=np.float64).reshape(chains, draws, -1)
+            np.asarray(trace.posterior[name].values, dtype=np.float64).reshape(chains, draws, -1)
             for name in self._names
         ]
-        return np.concatenate(parts, axis=-1)
+        return NUTSResult(
+            draws=np.concatenate(parts, axis=-1),
+            divergences=int(np.sum(trace.sample_stats["diverging"].values)),
+        )
 
 
 @dataclass(frozen=True)
