@@ -108,7 +108,7 @@ class CompiledNUTS:
         import nutpie
 
         if self._nutpie_model is None:
-            with _quiet(verbose), _quiet_blas_notice():
+            with _quiet(verbose), _quiet_blas_notice(), _exact_arithmetic():
                 self._nutpie_model = nutpie.compile_pymc_model(self.network.model)
         model = self._nutpie_model.with_data(**data)
         with _quiet(verbose):
@@ -132,7 +132,7 @@ class CompiledNUTS:
         for name, value in data.items():
             getattr(network, name).set_value(value)
         try:
-            with network.model, _quiet(verbose), _quiet_blas_notice():
+            with network.model, _quiet(verbose), _quiet_blas_notice(), _exact_arithmetic():
                 trace = pm.sample(
                     draws=draws,
                     tune=tune,
@@ -235,6 +235,18 @@ def predictive_rhat(chains: np.ndarray, layer_sizes, activation: str, X: np.ndar
     # NaN where every draw predicts the same: a saturated row, or, if all are, stuck chains.
     rhat = rhat[np.isfinite(rhat)]
     return float(rhat.max()) if rhat.size else np.inf
+
+
+def _exact_arithmetic():
+    """Compile without Numba's fastmath.
+
+    Reassociated sums can depend on the arrays' memory alignment, and NUTS's trajectories
+    turn such last-digit differences into other draws: the same ``random_state`` would
+    give different draws in different processes.
+    """
+    import pytensor
+
+    return pytensor.config.change_flags(numba__fastmath=False)
 
 
 def _cores(chains: int) -> int:
