@@ -85,6 +85,7 @@ class CompiledNUTS:
         seed: int,
         verbose: bool,
     ) -> NUTSResult:
+        """Sample the posterior given ``(X, y)`` with ``sampler`` ("nutpie" or "pymc")."""
         data = {
             "X": X,
             "y": y,
