@@ -1,4 +1,4 @@
-"""Bayesian neural networks for scikit-learn, fitted by PyMC's ADVI."""
+"""Bayesian neural networks for scikit-learn, fitted by PyMC's ADVI or sampled by NUTS."""
 
 from ._classifier import BayesianMLPClassifier
 
