@@ -37,6 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
+from uncertainty import probability_draws
 
 import bnn_sklearn
 from bnn_sklearn import BayesianMLPClassifier
@@ -91,7 +92,7 @@ def ood_auroc(model, X_near, X_far) -> dict[str, float]:
         ]
         scores["epistemic"] = roc_auc_score(is_far, epistemic)
     else:
-        draws = np.stack([tree.predict_proba(np.r_[X_near, X_far]) for tree in model.estimators_])
+        draws = probability_draws(model, np.r_[X_near, X_far])
         scores["entropy"] = roc_auc_score(is_far, uncertainty_decomposition(draws).total)
     return scores
 

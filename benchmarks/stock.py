@@ -48,11 +48,7 @@ def stock_inference(
         Not fitted yet.
     """
     network = build_network(arch)
-    network.X.set_value(X)
-    network.y.set_value(y)
-    network.sample_weight.set_value(sample_weight)
-    network.total_size.set_value(np.int64(total_size))
-    network.prior_scale.set_value(np.float64(prior_scale))
+    network.set_data(network.data(X, y, sample_weight, total_size, prior_scale))
     weights, biases = unflatten_layers(init.mean, arch.layer_sizes)
     start = {f"w_{i}": w for i, w in enumerate(weights)} | {
         f"b_{i}": b for i, b in enumerate(biases)

@@ -157,11 +157,7 @@ class CompiledADVI:
         a monitor the result is the best-scoring posterior seen, otherwise the last.
         """
         network = self.network
-        network.X.set_value(X)
-        network.y.set_value(y)
-        network.sample_weight.set_value(sample_weight)
-        network.total_size.set_value(np.int64(total_size))
-        network.prior_scale.set_value(np.float64(prior_scale))
+        network.set_data(network.data(X, y, sample_weight, total_size, prior_scale))
         self.learning_rate.set_value(np.float64(learning_rate))
         self._reset(init, seed)
         # PyMC divides the loss by total_size / rows per step; undo it.
@@ -170,10 +166,7 @@ class CompiledADVI:
         try:
             return self._iterate(scale, max_iter, tol, n_iter_no_change, monitor, verbose)
         finally:
-            # Do not keep the caller's data alive in the pooled engine.
-            network.X.set_value(np.zeros((2, self.arch.n_features)))
-            network.y.set_value(np.zeros(2, dtype="int32"))
-            network.sample_weight.set_value(np.ones(2))
+            network.clear_data()
 
     def _reset(self, init: Posterior, seed: int) -> None:
         for var, value in self._initial_state.items():

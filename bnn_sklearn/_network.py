@@ -59,6 +59,28 @@ class NetworkModel:
     total_size: pytensor.compile.SharedVariable
     prior_scale: pytensor.compile.SharedVariable
 
+    def data(self, X, y, sample_weight, total_size, prior_scale) -> dict[str, np.ndarray]:
+        """The values of the shared variables for a fit, by the variables' names."""
+        return {
+            "X": X,
+            "y": y,
+            "sample_weight": sample_weight,
+            "total_size": np.int64(total_size),
+            "prior_scale": np.float64(prior_scale),
+        }
+
+    def set_data(self, values: dict[str, np.ndarray]) -> None:
+        """Set the shared variables from :meth:`data`'s values."""
+        for name, value in values.items():
+            getattr(self, name).set_value(value)
+
+    def clear_data(self) -> None:
+        """Drop the caller's data (placeholders of the right rank), so a pooled model does
+        not keep it alive."""
+        self.X.set_value(np.zeros((2, self.X.get_value().shape[1])))
+        self.y.set_value(np.zeros(2, dtype="int32"))
+        self.sample_weight.set_value(np.ones(2))
+
 
 def build_network(arch: Architecture) -> NetworkModel:
     """Build the Bayesian MLP for ``arch``: Normal priors, tanh/relu/... hidden layers.

@@ -86,13 +86,7 @@ class CompiledNUTS:
         verbose: bool,
     ) -> NUTSResult:
         """Sample the posterior given ``(X, y)`` with ``sampler`` ("nutpie" or "pymc")."""
-        data = {
-            "X": X,
-            "y": y,
-            "sample_weight": sample_weight,
-            "total_size": np.int64(len(X)),
-            "prior_scale": np.float64(prior_scale),
-        }
+        data = self.network.data(X, y, sample_weight, len(X), prior_scale)
         settings = dict(
             chains=chains,
             tune=tune,
@@ -130,8 +124,7 @@ class CompiledNUTS:
         import pymc as pm
 
         network = self.network
-        for name, value in data.items():
-            getattr(network, name).set_value(value)
+        network.set_data(data)
         try:
             with network.model, _quiet(verbose), _quiet_blas_notice(), _exact_arithmetic():
                 trace = pm.sample(
@@ -146,10 +139,7 @@ class CompiledNUTS:
                     nuts_sampler="pymc",
                 )
         finally:
-            # Do not keep the caller's data alive in the pooled model.
-            network.X.set_value(np.zeros((2, self.arch.n_features)))
-            network.y.set_value(np.zeros(2, dtype="int32"))
-            network.sample_weight.set_value(np.ones(2))
+            network.clear_data()
         return self._result(trace, chains, draws)
 
     def _result(self, trace, chains: int, draws: int) -> NUTSResult:
