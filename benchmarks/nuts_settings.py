@@ -1,4 +1,5 @@
-"""NUTS settings measured: chains, warm-up, draws and prior scale; cost on a large data set.
+"""NUTS settings measured: tree depth, chains, warm-up, draws and prior scale; cost on a large
+data set.
 
 1. Moons-far (as in ``posterior_quality.py``, three splits): AUROC of ``predict_std`` for
    far against near points, the near points' log loss, the median fit seconds and the
@@ -8,7 +9,7 @@
 3. ``--large``: seconds per NUTS iteration (one chain, 20 + 20 iterations) on 20,000 x 20.
 
     python benchmarks/nuts_settings.py                       # every setting below
-    python benchmarks/nuts_settings.py "2x(500+250)" --logloss --large
+    python benchmarks/nuts_settings.py "2x(500+250) depth 8" --logloss --large
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ from sklearn.preprocessing import StandardScaler, scale
 from bnn_sklearn import BayesianMLPClassifier
 
 SETTINGS = {
-    "2x(500+250)": dict(chains=2, tune=500, draws=250),
-    "2x(300+250)": dict(chains=2, tune=300, draws=250),
-    "4x(300+250)": dict(chains=4, tune=300, draws=250),
-    "8x(300+125)": dict(chains=8, tune=300, draws=125),
-    "4x(500+500)": dict(chains=4, tune=500, draws=500),
-    "2x(300+250) prior 4": dict(chains=2, tune=300, draws=250, prior_scale=4.0),
-    "2x(500+250) prior 4": dict(chains=2, tune=500, draws=250, prior_scale=4.0),
-    "4x(300+250) prior 4": dict(chains=4, tune=300, draws=250, prior_scale=4.0),
-    "4x(300+250) prior 8": dict(chains=4, tune=300, draws=250, prior_scale=8.0),
+    "2x(500+250) depth 10": dict(chains=2, tune=500, draws=250, max_treedepth=10),
+    "2x(500+250) depth 8": dict(chains=2, tune=500, draws=250, max_treedepth=8),
+    "2x(500+250) depth 6": dict(chains=2, tune=500, draws=250, max_treedepth=6),
+    "2x(300+200) depth 8": dict(chains=2, tune=300, draws=200, max_treedepth=8),
+    "4x(500+250) depth 8": dict(chains=4, tune=500, draws=250, max_treedepth=8),
+    "2x(500+250) depth 8 prior 1": dict(
+        chains=2, tune=500, draws=250, max_treedepth=8, prior_scale=1.0
+    ),
+    "2x(500+250) depth 8 prior 4": dict(
+        chains=2, tune=500, draws=250, max_treedepth=8, prior_scale=4.0
+    ),
 }
 
 

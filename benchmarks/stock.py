@@ -66,7 +66,7 @@ def _result(arch, inference, losses, total_size, n_rows) -> ADVIResult:
     """The fitted posterior in the estimator's layout, losses on the full-data scale."""
     approx = inference.approx
     ordering = approx.groups[0].ordering
-    index = np.r_[tuple(ordering[name][1] for name in parameter_names(len(arch.layer_sizes) - 1))]
+    index = np.r_[tuple(ordering[name][1] for name in parameter_names(arch))]
     # PyMC divides the loss by total_size / rows per step; undo it, as the engine does.
     scale = total_size / (n_rows if arch.batch_size is None else arch.batch_size)
     return ADVIResult(
@@ -88,14 +88,20 @@ def stock_advi(
     init,
     seed,
     max_iter,
-    **_ignored,
+    tol,
+    n_iter_no_change,
+    monitor=None,
+    verbose=False,
 ) -> ADVIResult:
     """Build the model afresh and run stock ``pm.fit`` from the engine's starting point.
 
     Takes the arguments of ``CompiledADVI.fit``; ``seed`` goes to ``pm.ADVI``, which derives
     other random streams from it than the engine does, so the losses agree in distribution,
-    not draw by draw.
+    not draw by draw. Stock ``pm.fit`` runs exactly ``max_iter`` iterations: a stopping
+    rule (``tol``) or a monitor is refused, not silently dropped.
     """
+    if tol is not None or monitor is not None:
+        raise ValueError("The stock reference runs with tol=None and no early stopping only.")
     inference = stock_inference(
         arch,
         X,

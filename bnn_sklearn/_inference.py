@@ -98,8 +98,7 @@ class CompiledADVI:
 
     def _flat_layout(self, ordering) -> np.ndarray:
         """Index that takes PyMC's flat parameter vector to our documented layout."""
-        names = parameter_names(len(self.arch.layer_sizes) - 1)
-        return np.r_[tuple(ordering[name][1] for name in names)]
+        return np.r_[tuple(ordering[name][1] for name in parameter_names(self.arch))]
 
     def _compile_scan(self, updates) -> pytensor.compile.Function:
         state, loss = self._state, updates.loss

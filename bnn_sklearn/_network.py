@@ -10,6 +10,8 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
+from ._likelihoods import LIKELIHOODS, MIN_NOISE_SCALE
+
 ACTIVATIONS = {
     "tanh": pt.tanh,
     "relu": lambda z: pt.maximum(z, 0.0),
@@ -22,8 +24,10 @@ ACTIVATIONS = {
 class Architecture:
     """What fixes the shape of the PyMC graph; equal architectures share a compiled engine.
 
-    ``batch_size`` is None for full-batch ADVI. ``n_outputs`` is 1 for a binary problem
-    (a Bernoulli on one logit) and the number of classes otherwise (a Categorical).
+    ``batch_size`` is None for full-batch ADVI. ``likelihood`` names an entry of
+    :data:`~bnn_sklearn._likelihoods.LIKELIHOODS`; ``n_outputs`` is the width of the
+    network's last layer (1 for a Bernoulli logit or a Normal mean, the number of classes
+    for a Categorical, 2 for a heteroscedastic Normal's mean and noise).
     """
 
     n_features: int
@@ -32,15 +36,19 @@ class Architecture:
     n_outputs: int
     method: str
     batch_size: int | None
+    likelihood: str
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
         return (self.n_features, *self.hidden_layer_sizes, self.n_outputs)
 
 
-def parameter_names(n_layers: int) -> list[str]:
-    """Names of the model's free variables, weights then bias of each layer in order."""
-    return [name for i in range(n_layers) for name in (f"w_{i}", f"b_{i}")]
+def parameter_names(arch: Architecture) -> list[str]:
+    """Names of the model's free variables in the flat layout: weights then bias of each
+    layer in order, then the likelihood's own parameters."""
+    n_layers = len(arch.layer_sizes) - 1
+    layers = [name for i in range(n_layers) for name in (f"w_{i}", f"b_{i}")]
+    return layers + list(LIKELIHOODS[arch.likelihood].extra_parameters)
 
 
 @dataclass
@@ -78,7 +86,7 @@ class NetworkModel:
         """Drop the caller's data (placeholders of the right rank), so a pooled model does
         not keep it alive."""
         self.X.set_value(np.zeros((2, self.X.get_value().shape[1])))
-        self.y.set_value(np.zeros(2, dtype="int32"))
+        self.y.set_value(np.zeros(2, dtype=self.y.get_value().dtype))
         self.sample_weight.set_value(np.ones(2))
 
 
@@ -90,8 +98,9 @@ def build_network(arch: Architecture) -> NetworkModel:
     ``total_size`` (a factor of 1 for a full batch of ``total_size`` rows), so the same
     graph serves ``fit`` and the streaming of ``partial_fit``.
     """
+    likelihood = LIKELIHOODS[arch.likelihood]
     X = pytensor.shared(np.zeros((2, arch.n_features)), name="X")
-    y = pytensor.shared(np.zeros(2, dtype="int32"), name="y")
+    y = pytensor.shared(np.zeros(2, dtype=likelihood.target_dtype), name="y")
     sample_weight = pytensor.shared(np.ones(2), name="sample_weight")
     total_size = pytensor.shared(np.int64(2), name="total_size")
     prior_scale = pytensor.shared(np.float64(1.0), name="prior_scale")
@@ -109,25 +118,21 @@ def build_network(arch: Architecture) -> NetworkModel:
             hidden = pt.dot(hidden, weights) + bias
             if i < len(sizes) - 2:
                 hidden = activation(hidden)
-        if arch.n_outputs == 1:
-            pm.CustomDist(
-                "y_obs",
-                hidden[:, 0],
-                weight_obs,
-                logp=bernoulli_logit_logp,
-                observed=y_obs,
-                total_size=[total_size],
-            )
-        else:
-            pm.CustomDist(
-                "y_obs",
-                hidden,
-                weight_obs,
-                logp=categorical_logit_logp,
-                signature="(k),()->()",
-                observed=y_obs,
-                total_size=[total_size],
-            )
+        extras = [
+            pm.Normal(name, mean, sd)
+            for name, (mean, sd) in zip(likelihood.extra_parameters, likelihood.extra_priors)
+        ]
+        logp, signature = LOG_DENSITIES[arch.likelihood]
+        pm.CustomDist(
+            "y_obs",
+            hidden,
+            weight_obs,
+            *extras,
+            logp=logp,
+            signature=signature,
+            observed=y_obs,
+            total_size=[total_size],
+        )
     return NetworkModel(
         model=model,
         X=X,
@@ -140,11 +145,15 @@ def build_network(arch: Architecture) -> NetworkModel:
 
 # The likelihoods are Bernoulli(logit) and Categorical(softmax), written as log-sigmoid and
 # log-softmax: pm.Bernoulli(logit_p=...) takes log(sigmoid(z)), which underflows to -inf for
-# logits of a few hundred (unscaled inputs, ReLU units) and stops the fit at once.
+# logits of a few hundred (unscaled inputs, ReLU units) and stops the fit at once. Each takes
+# the network's outputs of a row, its weight and the likelihood's extra parameters.
+
+_HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
 
 
-def bernoulli_logit_logp(value, logit, weight):
+def bernoulli_logit_logp(value, outputs, weight):
     """Stable ``log Bernoulli(value | sigmoid(logit))``, times the row's weight."""
+    logit = outputs[..., 0]
     return weight * (value * logit - pt.softplus(logit))
 
 
@@ -153,3 +162,27 @@ def categorical_logit_logp(value, logits, weight):
     log_proba = pt.special.log_softmax(logits, axis=-1)
     chosen = pt.take_along_axis(log_proba, value[..., None].astype("int64"), axis=-1)[..., 0]
     return weight * chosen
+
+
+def _normal_logp(value, mean, log_scale):
+    return -0.5 * ((value - mean) * pt.exp(-log_scale)) ** 2 - log_scale - _HALF_LOG_2PI
+
+
+def normal_logp(value, outputs, weight, log_noise):
+    """``log Normal(value | output, exp(log_noise))``, times the row's weight."""
+    return weight * _normal_logp(value, outputs[..., 0], log_noise)
+
+
+def heteroscedastic_normal_logp(value, outputs, weight):
+    """``log Normal(value | outputs[0], softplus(outputs[1]) + MIN_NOISE_SCALE)``, weighted."""
+    scale = pt.softplus(outputs[..., 1]) + MIN_NOISE_SCALE
+    return weight * _normal_logp(value, outputs[..., 0], pt.log(scale))
+
+
+#: Log density and CustomDist signature of each likelihood of ``LIKELIHOODS``.
+LOG_DENSITIES = {
+    "bernoulli": (bernoulli_logit_logp, "(k),()->()"),
+    "categorical": (categorical_logit_logp, "(k),()->()"),
+    "normal": (normal_logp, "(k),(),()->()"),
+    "normal_heteroscedastic": (heteroscedastic_normal_logp, "(k),()->()"),
+}

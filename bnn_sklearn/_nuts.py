@@ -21,7 +21,7 @@ import numpy as np
 
 from ._inference import POOL_SIZE, _EnginePool, _quiet_blas_notice
 from ._network import Architecture, build_network, parameter_names
-from ._posterior import Posterior, iter_draw_probabilities, thin, unflatten_layers
+from ._posterior import Posterior, iter_network_draws, thin
 from .exceptions import DivergenceError
 
 #: A ConvergenceWarning when the predictions' R-hat on the training rows is above this
@@ -68,7 +68,7 @@ class CompiledNUTS:
         self.arch = arch
         self.network = build_network(arch)
         self._nutpie_model = None
-        self._names = parameter_names(len(arch.layer_sizes) - 1)
+        self._names = parameter_names(arch)
 
     def sample(
         self,
@@ -82,6 +82,7 @@ class CompiledNUTS:
         tune: int,
         draws: int,
         target_accept: float,
+        max_treedepth: int,
         seed: int,
         verbose: bool,
     ) -> NUTSResult:
@@ -92,6 +93,7 @@ class CompiledNUTS:
             tune=tune,
             draws=draws,
             target_accept=target_accept,
+            max_treedepth=max_treedepth,
             seed=seed,
             verbose=verbose,
         )
@@ -99,7 +101,9 @@ class CompiledNUTS:
             return self._sample_nutpie(data, **settings)
         return self._sample_pymc(data, **settings)
 
-    def _sample_nutpie(self, data, *, chains, tune, draws, target_accept, seed, verbose):
+    def _sample_nutpie(
+        self, data, *, chains, tune, draws, target_accept, max_treedepth, seed, verbose
+    ):
         import nutpie
 
         if self._nutpie_model is None:
@@ -115,12 +119,15 @@ class CompiledNUTS:
                 seed=int(seed),
                 cores=_cores(chains),
                 target_accept=target_accept,
+                maxdepth=max_treedepth,
                 save_warmup=False,
                 progress_bar=bool(verbose),
             )
         return self._result(trace, chains, draws)
 
-    def _sample_pymc(self, data, *, chains, tune, draws, target_accept, seed, verbose):
+    def _sample_pymc(
+        self, data, *, chains, tune, draws, target_accept, max_treedepth, seed, verbose
+    ):
         import pymc as pm
 
         network = self.network
@@ -134,6 +141,7 @@ class CompiledNUTS:
                     cores=_cores(chains),
                     random_seed=int(seed),
                     target_accept=target_accept,
+                    max_treedepth=max_treedepth,
                     progressbar=bool(verbose),
                     compute_convergence_checks=False,
                     nuts_sampler="pymc",
@@ -183,9 +191,12 @@ class NUTSDiagnostics:
 
 
 def summarize_draws(
-    result: NUTSResult, n_draws: int, layer_sizes: tuple[int, ...], activation: str, X
+    result: NUTSResult, n_draws: int, layer_sizes: tuple[int, ...], activation: str, X, link
 ) -> tuple[Posterior, NUTSDiagnostics]:
-    """The posterior to predict with (``n_draws`` kept draws) and the diagnostics."""
+    """The posterior to predict with (``n_draws`` kept draws) and the diagnostics.
+
+    ``link`` maps the network's outputs to the predictions whose R-hat is reported (see
+    :func:`predictive_rhat`)."""
     chains = result.draws
     if not np.all(np.isfinite(chains)):
         raise DivergenceError(
@@ -205,24 +216,24 @@ def summarize_draws(
         n_transitions=n_chains * n_iter,
         rhat=rhat,
         ess=ess,
-        predictive_rhat=predictive_rhat(chains, layer_sizes, activation, X),
+        predictive_rhat=predictive_rhat(chains, layer_sizes, activation, X, link),
     )
     return posterior, diagnostics
 
 
-def predictive_rhat(chains: np.ndarray, layer_sizes, activation: str, X: np.ndarray) -> float:
-    """Largest R-hat of the per-draw class probabilities over (some) training rows.
+def predictive_rhat(chains: np.ndarray, layer_sizes, activation: str, X: np.ndarray, link) -> float:
+    """Largest R-hat of the per-draw predictions ``link(outputs)`` over (some) training rows.
 
     Unlike the weights' R-hat it does not depend on which of the network's equivalent
     modes (units swapped, signs flipped) each chain settled in.
     """
     rows = X[thin(np.arange(len(X)), PREDICTIVE_RHAT_ROWS)]
     n_chains, n_iter, n_params = chains.shape
-    weights, biases = unflatten_layers(chains.reshape(-1, n_params), layer_sizes)
-    proba = np.concatenate(list(iter_draw_probabilities(rows, weights, biases, activation)), 1)
-    # One output for a binary problem, as the network has: the other is 1 minus it.
-    proba = proba[..., 1:] if proba.shape[-1] == 2 else proba
-    rhat, _ = split_rhat_and_ess(proba.reshape(n_chains, n_iter, -1))
+    flat = chains.reshape(-1, n_params)
+    predictions = np.concatenate(
+        list(iter_network_draws(flat, layer_sizes, activation, rows, link)), 1
+    )
+    rhat, _ = split_rhat_and_ess(predictions.reshape(n_chains, n_iter, -1))
     # NaN where every draw predicts the same: a saturated row, or, if all are, stuck chains.
     rhat = rhat[np.isfinite(rhat)]
     return float(rhat.max()) if rhat.size else np.inf

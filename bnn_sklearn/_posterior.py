@@ -5,7 +5,7 @@ Nothing here touches PyMC or PyTensor: prediction is a few batched matrix produc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -91,19 +91,32 @@ def parameter_draws(posterior: Posterior, n_draws: int, seed: int) -> np.ndarray
     return sample_parameters(posterior.mean, posterior.std, posterior.cholesky, n_draws, seed)
 
 
-def iter_draw_probabilities(
+def class_probabilities(outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
+    """The classifier's link: a binary network's one logit, or softmax over the classes'
+    logits, as probabilities of every class (``extras`` is unused)."""
+    if outputs.shape[-1] == 1:
+        positive = expit(outputs)
+        return np.concatenate([1.0 - positive, positive], axis=-1)
+    return softmax(outputs, axis=-1)
+
+
+def iter_draw_outputs(
     X: np.ndarray,
     weights: list[np.ndarray],
     biases: list[np.ndarray],
     activation: str,
+    link: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    extras: np.ndarray | None = None,
     budget: int = FORWARD_BUDGET,
 ) -> Iterator[np.ndarray]:
-    """Yield class probabilities per draw, shape ``(n_draws, rows, n_classes)``, by row chunks.
+    """Yield ``link(outputs, extras)`` per draw, shape ``(n_draws, rows, ...)``, by row chunks.
 
-    ``weights[i]`` has shape ``(n_draws, n_in, n_out)``; rows are processed in chunks so
-    that no intermediate array holds more than about ``budget`` elements.
+    ``weights[i]`` has shape ``(n_draws, n_in, n_out)``; ``extras`` holds each draw's
+    likelihood parameters, ``(n_draws, n_extra)``. Rows are processed in chunks so that no
+    intermediate array holds more than about ``budget`` elements.
     """
     n_draws = weights[0].shape[0]
+    extras = np.empty((n_draws, 0)) if extras is None else extras
     widest = max(w.shape[-1] for w in weights)
     rows = max(1, budget // (n_draws * widest))
     act = ACTIVATIONS[activation]
@@ -113,11 +126,20 @@ def iter_draw_probabilities(
             hidden = np.matmul(hidden, w) + b[:, None, :]
             if i < len(weights) - 1:
                 hidden = act(hidden)
-        if hidden.shape[-1] == 1:
-            positive = expit(hidden)
-            yield np.concatenate([1.0 - positive, positive], axis=-1)
-        else:
-            yield softmax(hidden, axis=-1)
+        yield link(hidden, extras)
+
+
+def iter_network_draws(
+    draws: np.ndarray,
+    layer_sizes: tuple[int, ...],
+    activation: str,
+    X: np.ndarray,
+    link: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> Iterator[np.ndarray]:
+    """:func:`iter_draw_outputs` for flat parameter draws ``(n_draws, n_params + n_extra)``."""
+    weights, biases = unflatten_layers(draws, layer_sizes)
+    extras = draws[:, n_parameters(layer_sizes) :]
+    return iter_draw_outputs(X, weights, biases, activation, link, extras)
 
 
 def predictive_draws(
@@ -127,30 +149,44 @@ def predictive_draws(
     X: np.ndarray,
     n_draws: int,
     seed: int,
+    link: Callable[[np.ndarray, np.ndarray], np.ndarray] = class_probabilities,
 ) -> Iterator[np.ndarray]:
-    """Class probabilities of ``X`` under ``n_draws`` weight draws, by row chunks."""
+    """``link`` of the network's outputs on ``X`` under ``n_draws`` weight draws, by row
+    chunks (class probabilities by default)."""
     draws = parameter_draws(posterior, n_draws, seed)
-    weights, biases = unflatten_layers(draws, layer_sizes)
-    return iter_draw_probabilities(X, weights, biases, activation)
+    return iter_network_draws(draws, layer_sizes, activation, X, link)
 
 
-class ValidationLogLoss:
-    """Weighted log loss of held-out rows under the predictive of a posterior.
+class ValidationLoss:
+    """A loss of held-out rows under the predictive of a posterior (lower is better).
 
     The early-stopping monitor: the same ``n_draws`` noise (``seed``) at every check, so
-    that changes in the score come from the posterior, not from the draws.
+    that changes in the score come from the posterior, not from the draws. ``loss`` takes
+    the per-draw link values of all rows (``(n_draws, rows, ...)``), the targets and the
+    weights.
     """
 
-    def __init__(self, X, y, sample_weight, layer_sizes, activation, n_draws, seed):
+    def __init__(self, X, y, sample_weight, layer_sizes, activation, n_draws, seed, link, loss):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.layer_sizes, self.activation = layer_sizes, activation
         self.n_draws, self.seed = n_draws, seed
+        self.link, self.loss = link, loss
 
     def __call__(self, posterior: Posterior) -> float:
         chunks = predictive_draws(
-            posterior, self.layer_sizes, self.activation, self.X, self.n_draws, self.seed
+            posterior,
+            self.layer_sizes,
+            self.activation,
+            self.X,
+            self.n_draws,
+            self.seed,
+            self.link,
         )
-        proba = np.concatenate([chunk.mean(axis=0) for chunk in chunks])
-        picked = proba[np.arange(len(self.y)), self.y]
-        log_proba = np.log(np.clip(picked, np.finfo(np.float64).tiny, None))
-        return float(-np.average(log_proba, weights=self.sample_weight))
+        return float(self.loss(np.concatenate(list(chunks), axis=1), self.y, self.sample_weight))
+
+
+def log_loss_of_draws(proba: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> float:
+    """Weighted log loss of the mean over draws of class probabilities ``(draws, rows, k)``."""
+    picked = proba.mean(axis=0)[np.arange(len(y)), y]
+    log_proba = np.log(np.clip(picked, np.finfo(np.float64).tiny, None))
+    return float(-np.average(log_proba, weights=sample_weight))

@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from bnn_sklearn import BayesianMLPClassifier, _inference
-from bnn_sklearn._classifier import EARLY_STOPPING_DRAWS
+from bnn_sklearn._base import EARLY_STOPPING_DRAWS
 from bnn_sklearn._inference import ENGINES
 from bnn_sklearn._network import Architecture
 from bnn_sklearn._posterior import Posterior
@@ -179,7 +179,7 @@ def test_early_stopping_keeps_the_posterior_that_scored_best_on_the_held_out_row
 
 def test_the_engine_keeps_the_best_posterior_of_the_monitor(moons):
     X, y = moons
-    arch = Architecture(2, (4,), "relu", 1, "advi", None)
+    arch = Architecture(2, (4,), "relu", 1, "advi", None, "bernoulli")
     n_params = 2 * 4 + 4 + 4 + 1
     scores = iter([5.0, 3.0, 4.0, 4.0, 4.0, 4.0])
     seen = []

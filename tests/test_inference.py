@@ -66,7 +66,7 @@ def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatc
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     stock = importlib.import_module("stock")
     X, y = moons
-    arch = Architecture(2, (8,), "relu", 1, "advi", None)  # FAST's network on moons
+    arch = Architecture(2, (8,), "relu", 1, "advi", None, "bernoulli")  # FAST's network on moons
     n_params = n_parameters(arch.layer_sizes)
     rng = np.random.default_rng(0)
     settings = dict(

@@ -15,7 +15,7 @@ from sklearn.datasets import make_moons
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier, _classifier
+from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier, _base
 
 from .conftest import FAST
 
@@ -202,9 +202,9 @@ def test_a_file_from_a_newer_format_says_why_it_cannot_load(saved, tmp_path, mon
     clf, _ = saved
     path = tmp_path / f"model.{saver}"
     with monkeypatch.context() as newer_version:
-        newer_version.setattr(_classifier, "STATE_FORMAT", _classifier.STATE_FORMAT + 1)
+        newer_version.setattr(_base, "STATE_FORMAT", _base.STATE_FORMAT + 1)
         joblib.dump(clf, path) if saver == "joblib" else sio.dump(clf, path)
-    current = _classifier.STATE_FORMAT
+    current = _base.STATE_FORMAT
     with pytest.raises(
         ValueError,
         match=rf"newer bnn_sklearn \(state format {current + 1}; .* up to {current}\).*Upgrade",

@@ -3,11 +3,16 @@
 import numpy as np
 
 from bnn_sklearn._posterior import (
+    class_probabilities,
     flatten_layers,
-    iter_draw_probabilities,
+    iter_draw_outputs,
     sample_parameters,
     unflatten_layers,
 )
+
+
+def iter_draw_probabilities(X, weights, biases, activation, **options):
+    return iter_draw_outputs(X, weights, biases, activation, class_probabilities, **options)
 
 
 def test_flatten_and_unflatten_are_inverse():

@@ -1,0 +1,582 @@
+"""The scikit-learn lifecycle shared by the Bayesian MLP estimators.
+
+Parameters and their validation, ``fit`` and ``partial_fit`` (ADVI, warm starts, early
+stopping) or NUTS, the fitted state as plain NumPy arrays, and its checks when a model is
+loaded. A subclass says what differs: how targets are encoded (and which likelihood they
+get), the link from the network's outputs to predictions, and the validation loss.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from itertools import pairwise
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import Interval, StrOptions, _check_sample_weight
+from ._likelihoods import LIKELIHOODS
+from ._posterior import (
+    ACTIVATIONS,
+    Posterior,
+    ValidationLoss,
+    flatten_layers,
+    n_parameters,
+    predictive_draws,
+    unflatten_layers,
+)
+from ._warnings import warn_at_caller
+
+#: With ``batch_size="auto"``, data sets with more rows, or more rows x features (the cost
+#: of a full-batch step), than these are fitted by minibatch ADVI.
+AUTO_FULL_BATCH_ROWS = 2048
+AUTO_FULL_BATCH_CELLS = 32768
+#: Minibatch size chosen by ``batch_size="auto"`` for large data sets.
+AUTO_BATCH_SIZE = 256
+#: Version of the pickled fitted state: 1 in bnn_sklearn 0.1, 2 since partial_fit and
+#: early stopping added attributes, 3 since NUTS added draws and diagnostics. Bump it when
+#: fitted attributes change.
+STATE_FORMAT = 3
+#: Attributes added by each state format, with their values for models saved before it.
+ADDED_ATTRIBUTES = {
+    2: {"validation_loss_": None, "best_validation_loss_": None, "n_samples_seen_": None},
+    3: {
+        "posterior_draws_": None,
+        "n_divergences_": None,
+        "rhat_": None,
+        "ess_": None,
+        "predictive_rhat_": None,
+    },
+}
+#: Most posterior draws behind each early-stopping check of the validation loss.
+EARLY_STOPPING_DRAWS = 100
+
+
+@dataclass
+class Targets:
+    """Encoded training targets and what they fix.
+
+    ``y`` as the likelihood reads it, the row weights (class weights folded in), the
+    likelihood's name and the network's number of outputs, whether a validation split
+    should be stratified on ``y``, and the fitted attributes the targets define (written
+    only when the fit succeeds).
+    """
+
+    y: np.ndarray
+    sample_weight: np.ndarray
+    likelihood: str
+    n_outputs: int
+    stratify: bool
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class BaseBayesianMLP(BaseEstimator):
+    """Bayesian multilayer perceptron: what the classifier and the regressor share.
+
+    Not for direct use; see :class:`~bnn_sklearn.BayesianMLPClassifier` and
+    :class:`~bnn_sklearn.BayesianMLPRegressor` for the parameters.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "prior_scale": [Interval(Real, 0, None, closed="neither")],
+        "method": [StrOptions({"advi", "fullrank_advi", "nuts"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_draws": [Interval(Integral, 1, None, closed="left")],
+        "chains": [Interval(Integral, 1, None, closed="left")],
+        "tune": [Interval(Integral, 1, None, closed="left")],
+        "draws": [Interval(Integral, 1, None, closed="left")],
+        "target_accept": [Interval(Real, 0, 1, closed="neither")],
+        "max_treedepth": [Interval(Integral, 1, None, closed="left")],
+        "nuts_sampler": [StrOptions({"auto", "nutpie", "pymc"})],
+        "init_std": [Interval(Real, 0, None, closed="neither")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    #: Whether ``validate_data`` should convert the targets to numbers.
+    _numeric_targets = False
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes,
+        activation,
+        prior_scale,
+        method,
+        batch_size,
+        max_iter,
+        learning_rate,
+        tol,
+        n_iter_no_change,
+        early_stopping,
+        validation_fraction,
+        n_draws,
+        chains,
+        tune,
+        draws,
+        target_accept,
+        max_treedepth,
+        nuts_sampler,
+        init_std,
+        warm_start,
+        random_state,
+        verbose,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.prior_scale = prior_scale
+        self.method = method
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_draws = n_draws
+        self.chains = chains
+        self.tune = tune
+        self.draws = draws
+        self.target_accept = target_accept
+        self.max_treedepth = max_treedepth
+        self.nuts_sampler = nuts_sampler
+        self.init_std = init_std
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # What a subclass defines.
+
+    def _encode_targets(self, y, sample_weight, *, continuing, incremental, classes) -> Targets:
+        raise NotImplementedError
+
+    def _link(self, outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
+        """Per-draw predictions from the network's outputs ``(draws, rows, n_outputs)`` and
+        each draw's likelihood parameters ``(draws, n_extra)``."""
+        raise NotImplementedError
+
+    def _rhat_link(self, outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
+        """The per-draw predictions whose R-hat ``predictive_rhat_`` reports."""
+        raise NotImplementedError
+
+    def _validation_loss(self, predictions: np.ndarray, y, sample_weight) -> float:
+        """Loss of held-out rows from their per-draw ``_link`` predictions (lower is better)."""
+        raise NotImplementedError
+
+    def _output_problems(self, n_outputs: int) -> list[str]:
+        """What is inconsistent between the target state and the network's outputs."""
+        return []
+
+    def _extra_posterior(self) -> tuple[np.ndarray, np.ndarray]:
+        """Means and sds of the likelihood's own parameters (empty if it has none)."""
+        return np.empty(0), np.empty(0)
+
+    def _write_extra_state(self, mean: np.ndarray, std: np.ndarray) -> None:
+        """Keep the posterior of the likelihood's own parameters."""
+
+    # Fitting.
+
+    def _partial_fit_available(self) -> bool:
+        if self.method == "nuts":
+            raise AttributeError(
+                "partial_fit is not available with method='nuts': NUTS samples the posterior "
+                "from the whole data at once. Use fit, or method='advi' to stream chunks."
+            )
+        return True
+
+    def _check_total_size(self, total_size) -> None:
+        if total_size is not None and not (isinstance(total_size, Integral) and total_size > 0):
+            raise ValueError(f"total_size must be a positive integer, got {total_size!r}.")
+
+    def _fit(self, X, y, sample_weight, *, continuing, incremental, classes=None, total_size=None):
+        # On any error or interrupt the estimator is left exactly as it was.
+        before = dict(self.__dict__)
+        try:
+            return self._fit_unguarded(
+                X, y, sample_weight, continuing, incremental, classes, total_size
+            )
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, continuing, incremental, classes, total_size):
+        # PyMC is imported here, not at module level: prediction never needs it.
+        from ._network import Architecture
+
+        self._check_method_options(continuing)
+        hidden = self._validate_hidden_layer_sizes()
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, reset=not continuing, y_numeric=self._numeric_targets
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        targets = self._encode_targets(
+            y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
+        )
+        y, sample_weight = targets.y, targets.sample_weight
+        layer_sizes = (X.shape[1], *hidden, targets.n_outputs)
+
+        def architecture(batch_size):
+            return Architecture(
+                X.shape[1],
+                hidden,
+                self.activation,
+                targets.n_outputs,
+                self.method,
+                batch_size,
+                targets.likelihood,
+            )
+
+        rng = check_random_state(self.random_state)
+        init_seed, fit_seed, draws_seed, split_seed = rng.randint(np.iinfo(np.int32).max, size=4)
+        if self.method == "nuts":
+            self._fit_nuts(architecture(None), targets, X, y, int(fit_seed), draws_seed)
+            return self
+        previous_losses = self.loss_curve_ if continuing else np.empty(0)
+        if continuing:  # fresh noise for every continuation, still set by random_state
+            fit_seed = np.random.SeedSequence([fit_seed, len(previous_losses)]).generate_state(1)[0]
+
+        monitor = None
+        if self.early_stopping and not incremental:
+            X, X_val, y, y_val, sample_weight, weight_val = train_test_split(
+                X,
+                y,
+                sample_weight,
+                test_size=self.validation_fraction,
+                stratify=y if targets.stratify else None,
+                random_state=split_seed,
+            )
+            monitor = ValidationLoss(
+                X_val,
+                y_val,
+                weight_val,
+                layer_sizes,
+                self.activation,
+                min(self.n_draws, EARLY_STOPPING_DRAWS),
+                int(draws_seed),
+                link=self._link,
+                loss=self._validation_loss,
+            )
+        arch = architecture(self._effective_batch_size(X.shape, partial=incremental))
+        if continuing:
+            init = self._current_posterior(arch)
+        else:
+            mean = _initial_means(layer_sizes, targets.likelihood, init_seed)
+            init = Posterior(mean, np.full(mean.size, self.init_std))
+        if incremental:  # one pass over the chunk, no stopping rule
+            n_samples_seen = X.shape[0] + (getattr(self, "n_samples_seen_", None) or 0)
+            max_iter = -(-X.shape[0] // (arch.batch_size or X.shape[0]))
+            tol, total_size = None, total_size or n_samples_seen
+        else:
+            n_samples_seen = total_size = X.shape[0]
+            max_iter, tol = self.max_iter, self.tol
+        result = self._run_advi(
+            arch,
+            X,
+            y,
+            sample_weight=sample_weight,
+            total_size=total_size,
+            prior_scale=self.prior_scale,
+            learning_rate=self.learning_rate,
+            init=init,
+            seed=int(fit_seed),
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=self.n_iter_no_change,
+            monitor=monitor,
+            verbose=bool(self.verbose),
+        )
+        self._write_fitted_state(
+            arch,
+            targets.state,
+            result.posterior,
+            # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
+            np.concatenate([previous_losses, result.losses]).astype(np.float32),
+            result.validation_losses,
+            draws_seed,
+        )
+        self.n_samples_seen_ = n_samples_seen
+        if tol is not None and not result.converged:
+            warn_at_caller(
+                f"ADVI did not converge in max_iter={self.max_iter} iterations; increase "
+                "max_iter or learning_rate, or loosen tol.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _check_method_options(self, continuing: bool) -> None:
+        """Refuse, before any work, options that the chosen method cannot honour."""
+        if self.method != "nuts":
+            if continuing and getattr(self, "posterior_draws_", None) is not None:
+                raise ValueError(
+                    "Cannot continue ADVI from a posterior sampled by NUTS: set "
+                    "warm_start=False (or start partial_fit on a fresh estimator)."
+                )
+            return
+        refused = {
+            "early_stopping=True": self.early_stopping,
+            "warm_start=True": self.warm_start,
+            f"batch_size={self.batch_size!r}": isinstance(self.batch_size, Integral),
+        }
+        for option, used in refused.items():
+            if used:
+                raise ValueError(
+                    f"method='nuts' does not support {option}: NUTS samples the posterior "
+                    "from scratch using every row at every step. Use method='advi' for "
+                    "streaming, continued fits, early stopping or minibatches, or drop "
+                    "the option (batch_size='auto' or None) to sample with NUTS."
+                )
+
+    def _fit_nuts(self, arch, targets: Targets, X, y, seed, draws_seed) -> None:
+        """Sample the posterior with NUTS and keep its draws and diagnostics."""
+        from ._nuts import SAMPLERS, resolve_sampler, summarize_draws
+
+        sampler = resolve_sampler(self.nuts_sampler)
+        with SAMPLERS.engine(arch) as model:
+            result = model.sample(
+                X,
+                y,
+                sample_weight=targets.sample_weight,
+                prior_scale=self.prior_scale,
+                sampler=sampler,
+                chains=self.chains,
+                tune=self.tune,
+                draws=self.draws,
+                target_accept=self.target_accept,
+                max_treedepth=self.max_treedepth,
+                seed=seed,
+                verbose=bool(self.verbose),
+            )
+        posterior, diagnostics = summarize_draws(
+            result, self.n_draws, arch.layer_sizes, self.activation, X, self._rhat_link
+        )
+        self._write_fitted_state(arch, targets.state, posterior, None, None, draws_seed)
+        self.n_iter_ = self.tune + self.draws
+        self.n_samples_seen_ = X.shape[0]
+        self.n_divergences_ = diagnostics.n_divergences
+        self.rhat_, self.ess_ = diagnostics.rhat, diagnostics.ess
+        self.predictive_rhat_ = diagnostics.predictive_rhat
+        problems = diagnostics.problems()
+        if problems:
+            warn_at_caller("NUTS diagnostics: " + "; ".join(problems) + ".", ConvergenceWarning)
+
+    def _fitted_posterior(self) -> tuple[tuple[int, ...], Posterior]:
+        """Layer sizes and posterior of the fitted network (likelihood parameters last)."""
+        layer_sizes = (self.n_features_in_, *(b.size for b in self.intercepts_mean_))
+        extra_mean, extra_std = self._extra_posterior()
+        return layer_sizes, Posterior(
+            np.r_[flatten_layers(self.coefs_mean_, self.intercepts_mean_), extra_mean],
+            np.r_[flatten_layers(self.coefs_std_, self.intercepts_std_), extra_std],
+            self.posterior_cholesky_,
+            self.posterior_draws_,
+        )
+
+    def _current_posterior(self, arch) -> Posterior:
+        """The fitted posterior, to continue from; its shape must match ``arch``."""
+        layer_sizes, posterior = self._fitted_posterior()
+        if layer_sizes != arch.layer_sizes:
+            raise ValueError(
+                f"Cannot continue fitting: the fitted network has layer sizes {layer_sizes}, "
+                f"the current parameters give {arch.layer_sizes}. Set warm_start=False (or "
+                "start partial_fit on a fresh estimator) to fit afresh."
+            )
+        return posterior
+
+    def _write_fitted_state(
+        self, arch, target_state, posterior, loss_curve, validation_losses, draws_seed
+    ) -> None:
+        """Set every fitted attribute of either method (the NUTS diagnostics to None)."""
+        for name, value in target_state.items():
+            setattr(self, name, value)
+        n_layer_params = n_parameters(arch.layer_sizes)
+        mean, std = posterior.mean, posterior.std
+        self.coefs_mean_, self.intercepts_mean_ = unflatten_layers(mean, arch.layer_sizes)
+        self.coefs_std_, self.intercepts_std_ = unflatten_layers(std, arch.layer_sizes)
+        self._write_extra_state(mean[n_layer_params:], std[n_layer_params:])
+        self.posterior_cholesky_ = posterior.cholesky
+        self.posterior_draws_ = posterior.draws
+        self.loss_curve_ = loss_curve
+        self.n_iter_ = 0 if loss_curve is None else len(loss_curve)
+        self.validation_loss_ = validation_losses
+        self.best_validation_loss_ = (
+            None if validation_losses is None else float(validation_losses.min())
+        )
+        self.n_divergences_ = self.rhat_ = self.ess_ = self.predictive_rhat_ = None
+        self.draws_seed_ = int(draws_seed)
+
+    def _run_advi(self, arch, X, y, **settings):
+        """Fit ADVI with a pooled compiled engine (the benchmarks swap in stock ``pm.fit``)."""
+        from ._inference import ENGINES
+
+        with ENGINES.engine(arch) as engine:
+            return engine.fit(X, y, **settings)
+
+    # Prediction.
+
+    def _predictive_draws(self, X):
+        """Yield the per-draw ``_link`` predictions ``(n_draws, rows, ...)`` by row chunks."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        layer_sizes, posterior = self._fitted_posterior()
+        return predictive_draws(
+            posterior,
+            layer_sizes,
+            self.activation,
+            X,
+            self.n_draws,
+            self.draws_seed_,
+            link=self._link,
+        )
+
+    # Persistence.
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_state_format"] = STATE_FORMAT
+        return state
+
+    def __setstate__(self, state):
+        """Restore a pickled or skops-loaded estimator, checking its fitted state.
+
+        Models saved by bnn_sklearn 0.1 (format 1) gain the parameters and attributes
+        added since, at their defaults; a model from a newer format, or with arrays that
+        do not fit together (a damaged or edited file), is refused with a ValueError that
+        says why.
+        """
+        state = dict(state)
+        saved_format = state.pop("_state_format", 1)
+        if saved_format > STATE_FORMAT:
+            raise ValueError(
+                f"This model was saved by a newer bnn_sklearn (state format {saved_format}; "
+                f"this version reads up to {STATE_FORMAT}). Upgrade bnn_sklearn to load it."
+            )
+        # Parameters added since the model was saved take their defaults.
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if parameter.default is not inspect.Parameter.empty:
+                state.setdefault(name, parameter.default)
+        if "draws_seed_" in state:
+            # Attributes added since: None (0.1 fits saw all their rows; ADVI has no draws).
+            for version, added in ADDED_ATTRIBUTES.items():
+                if saved_format < version:
+                    for name, value in added.items():
+                        state.setdefault(name, value)
+        super().__setstate__(state)
+        if "draws_seed_" in state:
+            _check_fitted_state(self)
+
+    def __sklearn_is_fitted__(self) -> bool:
+        # validate_data sets n_features_in_ before ADVI runs; only a posterior means fitted.
+        return hasattr(self, "draws_seed_")
+
+    # Parameters.
+
+    def _validate_hidden_layer_sizes(self) -> tuple[int, ...]:
+        sizes = np.asarray(self.hidden_layer_sizes, dtype=object).ravel().tolist()
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be a tuple of positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _effective_batch_size(self, shape: tuple[int, int], partial: bool = False) -> int | None:
+        """Rows per ADVI step, None for full batch.
+
+        For partial_fit, "auto" means minibatches of AUTO_BATCH_SIZE rows whatever the
+        chunk's size: streaming is the minibatch regime.
+        """
+        n_samples, n_features = shape
+        if self.batch_size == "auto":
+            if partial:
+                small = n_samples <= AUTO_BATCH_SIZE
+            else:
+                small = n_samples <= AUTO_FULL_BATCH_ROWS
+                small = small and n_samples * n_features <= AUTO_FULL_BATCH_CELLS
+            return None if small else AUTO_BATCH_SIZE
+        if self.batch_size is None or self.batch_size >= n_samples:
+            return None
+        return int(self.batch_size)
+
+
+def _check_fitted_state(model: BaseBayesianMLP) -> None:
+    """Refuse a fitted state whose arrays do not make one consistent network."""
+    try:
+        sizes = (model.n_features_in_, *(b.shape[-1] for b in model.intercepts_mean_))
+        extra_mean, extra_std = model._extra_posterior()
+        n_params = n_parameters(sizes) + np.size(extra_mean)
+        parts = [
+            *model.coefs_mean_,
+            *model.coefs_std_,
+            *model.intercepts_mean_,
+            *model.intercepts_std_,
+        ]
+        expected = [(a, b) for a, b in pairwise(sizes)] * 2 + [(b,) for b in sizes[1:]] * 2
+        problems = [
+            f"an array of shape {np.shape(part)} where {shape} belongs"
+            for part, shape in zip(parts, expected)
+            if np.shape(part) != shape
+        ]
+        if len(parts) != len(expected):
+            problems.append("a different number of weight and bias arrays")
+        if np.shape(extra_mean) != np.shape(extra_std):
+            problems.append("likelihood parameters with means and sds of other shapes")
+        parts += [extra_mean, extra_std]
+        if not all(np.all(np.isfinite(part)) for part in parts):
+            problems.append("non-finite posterior parameters")
+        # A Gaussian needs sd > 0; the sd of sampled draws is 0 where only one was drawn.
+        sampled = model.posterior_draws_ is not None
+        for part in (*model.coefs_std_, *model.intercepts_std_, extra_std):
+            if np.any(np.asarray(part) < 0) or (not sampled and np.any(np.asarray(part) == 0)):
+                problems.append("non-positive posterior standard deviations")
+                break
+        problems += model._output_problems(sizes[-1])
+        cholesky = model.posterior_cholesky_
+        if cholesky is not None and np.shape(cholesky) != (n_params, n_params):
+            problems.append(f"a Cholesky factor of shape {np.shape(cholesky)}")
+        elif cholesky is not None and not np.all(np.isfinite(cholesky)):
+            problems.append("a non-finite Cholesky factor")
+        draws = model.posterior_draws_
+        if draws is not None:
+            if np.ndim(draws) != 2 or np.shape(draws)[1] != n_params or len(draws) == 0:
+                problems.append(f"posterior draws of shape {np.shape(draws)}")
+            elif not np.all(np.isfinite(draws)):
+                problems.append("non-finite posterior draws")
+    except (AttributeError, TypeError) as error:
+        problems = [f"a missing or malformed attribute ({error})"]
+    if problems:
+        raise ValueError(
+            f"The saved {type(model).__name__} is damaged or was edited: it has "
+            + "; ".join(problems)
+            + ". Refit the model, or load a file you trust."
+        )
+
+
+def _initial_means(layer_sizes: tuple[int, ...], likelihood: str, seed: int) -> np.ndarray:
+    """Glorot-uniform starting means for the weights, zeros for the biases, the prior means
+    of the likelihood's own parameters."""
+    rng = np.random.default_rng(seed)
+    weights, biases = [], []
+    for n_in, n_out in pairwise(layer_sizes):
+        bound = np.sqrt(6.0 / (n_in + n_out))
+        weights.append(rng.uniform(-bound, bound, size=(n_in, n_out)))
+        biases.append(np.zeros(n_out))
+    extras = [mean for mean, _ in LIKELIHOODS[likelihood].extra_priors]
+    return np.r_[flatten_layers(weights, biases), extras]
