@@ -31,6 +31,7 @@ from bnn_sklearn import BayesianMLPClassifier
 
 SETTINGS = {
     "2x(500+250) depth 10": dict(chains=2, tune=500, draws=250, max_treedepth=10),
+    "2x(500+250) depth 9": dict(chains=2, tune=500, draws=250, max_treedepth=9),
     "2x(500+250) depth 8": dict(chains=2, tune=500, draws=250, max_treedepth=8),
     "2x(500+250) depth 6": dict(chains=2, tune=500, draws=250, max_treedepth=6),
     "2x(300+200) depth 8": dict(chains=2, tune=300, draws=200, max_treedepth=8),

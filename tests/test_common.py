@@ -2,14 +2,17 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn import BayesianMLPClassifier, BayesianMLPRegressor
 
-ADVI = BayesianMLPClassifier(
-    hidden_layer_sizes=(8,), max_iter=1000, tol=None, n_draws=100, random_state=0
-)
-NUTS = BayesianMLPClassifier(
-    method="nuts", hidden_layer_sizes=(8,), chains=2, tune=50, draws=25, random_state=0
-)
+ADVI = dict(hidden_layer_sizes=(8,), max_iter=1000, tol=None, n_draws=100, random_state=0)
+NUTS = dict(method="nuts", hidden_layer_sizes=(8,), chains=2, tune=50, draws=25, random_state=0)
+ESTIMATORS = [
+    BayesianMLPClassifier(**ADVI),
+    BayesianMLPClassifier(**NUTS),
+    BayesianMLPRegressor(**ADVI),
+    BayesianMLPRegressor(**{**ADVI, "noise": "heteroscedastic"}),
+    BayesianMLPRegressor(**NUTS),
+]
 
 
 def expected_failed_checks(estimator):
@@ -30,6 +33,6 @@ def expected_failed_checks(estimator):
     }
 
 
-@parametrize_with_checks([ADVI, NUTS], expected_failed_checks=expected_failed_checks)
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -1,0 +1,457 @@
+"""BayesianMLPRegressor: a Bayesian neural network for continuous targets, with intervals."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import logsumexp, ndtr
+from sklearn.base import RegressorMixin
+from sklearn.utils.metaestimators import available_if
+
+from ._base import BaseBayesianMLP, Targets
+from ._compat import StrOptions, _fit_context
+from ._likelihoods import MIN_NOISE_SCALE
+
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+#: Bisection steps of the predictive quantiles: the bracket of 20 noise sds shrinks to
+#: about 1e-11 of one.
+QUANTILE_STEPS = 40
+
+
+class PredictiveDraws(NamedTuple):
+    """Each posterior draw's predictive Normal: its mean and its noise scale, both of shape
+    ``(n_draws, n_samples)`` and in the target's units."""
+
+    mean: np.ndarray
+    noise_scale: np.ndarray
+
+
+class PredictiveVariance(NamedTuple):
+    """The predictive variance of a regressor and its two parts, each ``(n_samples,)``.
+
+    ``aleatoric`` is the expected noise variance (what more data would not remove),
+    ``epistemic`` the variance of the draws' means (disagreement between plausible
+    networks), ``total`` their sum: the variance of the predictive distribution.
+    """
+
+    total: np.ndarray
+    aleatoric: np.ndarray
+    epistemic: np.ndarray
+
+
+class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
+    """Bayesian multilayer perceptron regressor fitted by variational inference or NUTS.
+
+    The network's output is the mean of a Normal likelihood whose noise scale is learned:
+    one for every row (``noise="homoscedastic"``) or, from a second output, one per row
+    (``"heteroscedastic"``). Every weight and bias has a ``Normal(0, prior_scale)``
+    prior; the log noise scale a ``Normal(-1, 1)`` prior. The target is standardised
+    inside ``fit`` (as GaussianProcessRegressor's ``normalize_y``) and predictions are
+    mapped back. The predictive distribution is the mixture, over ``n_draws`` posterior
+    draws, of each draw's Normal: :meth:`predict` gives its mean (and standard deviation),
+    :meth:`predict_interval` its central intervals.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(16, 16)
+        Units in each hidden layer; ``()`` gives Bayesian linear regression.
+    activation : {"tanh", "relu", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+    prior_scale : float, default=2.0
+        Standard deviation of the ``Normal(0, prior_scale)`` prior on every weight and
+        bias (on standardised inputs and target).
+    noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
+        One noise scale for all rows, or a noise scale per row from a second output of
+        the network (``softplus`` of it, at least 0.001 of the target's sd): for data whose
+        noise varies with the inputs.
+    method : {"advi", "fullrank_advi", "nuts"}, default="advi"
+        Mean-field ADVI, full-rank ADVI or NUTS, as in
+        :class:`~bnn_sklearn.BayesianMLPClassifier`.
+    batch_size : int, "auto" or None, default="auto"
+        None: full batch; an int: minibatches of that many rows; "auto": full batch up to
+        2048 rows and 32,768 rows x features, minibatches of 256 above.
+    max_iter : int, default=20000
+        Maximum number of ADVI iterations.
+    learning_rate : float, default=0.01
+        Step size of the Adam optimiser.
+    tol : float or None, default=1e-3
+        Relative tolerance of the stopping rule on the negative ELBO (checked every 100
+        iterations); None runs exactly ``max_iter`` iterations.
+    n_iter_no_change : int, default=10
+        Checks without improvement before stopping.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop on their negative log
+        predictive density instead of the ELBO, keeping the best posterior seen.
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out when ``early_stopping`` is True.
+    n_draws : int, default=500
+        Posterior draws behind every prediction.
+    chains, tune, draws, target_accept, max_treedepth, nuts_sampler
+        NUTS only, as in :class:`~bnn_sklearn.BayesianMLPClassifier` (defaults 2, 500,
+        250, 0.8, 8, "auto").
+    init_std : float, default=0.05
+        Starting standard deviation of the variational posterior of every parameter.
+    warm_start : bool, default=False
+        When True and the model is fitted, ``fit`` continues ADVI from the current
+        posterior; the target keeps the standardisation of the first fit.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the starting weights, the inference and the posterior draws.
+    verbose : bool, default=False
+        Show the progress bar of ADVI or of the NUTS sampler.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    y_mean_, y_scale_ : float
+        Mean and standard deviation of the training target: the network models
+        ``(y - y_mean_) / y_scale_``.
+    log_noise_mean_, log_noise_std_ : ndarray of shape (1,) or None
+        Posterior mean and standard deviation of the log noise scale on the standardised
+        target (``exp(log_noise_mean_) * y_scale_`` is about the noise sd in the
+        target's units); None with ``noise="heteroscedastic"``.
+    coefs_mean_, coefs_std_, intercepts_mean_, intercepts_std_ : list of ndarray
+        Posterior means and standard deviations of the weights and biases of each layer.
+    posterior_cholesky_, posterior_draws_ : ndarray or None
+        The full-rank factor (``method="fullrank_advi"``) or the kept NUTS draws, over
+        all parameters in the order ``coefs[0].ravel(), intercepts[0], ...``, then the log
+        noise scale.
+    loss_curve_, n_iter_, n_samples_seen_, validation_loss_, best_validation_loss_
+        As in :class:`~bnn_sklearn.BayesianMLPClassifier` (the validation loss is the
+        negative log predictive density per row, on the standardised target).
+    n_divergences_, rhat_, ess_, predictive_rhat_
+        NUTS diagnostics as in the classifier; ``predictive_rhat_`` is that of the
+        predicted means.
+    draws_seed_ : int
+        Seed of the posterior draws shared by every call to the predict methods.
+
+    See Also
+    --------
+    BayesianMLPClassifier : The same network for class labels.
+    sklearn.linear_model.BayesianRidge : ``predict(X, return_std=True)`` for a linear model.
+    sklearn.gaussian_process.GaussianProcessRegressor : Another model with a predictive sd.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bnn_sklearn import BayesianMLPRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-2, 2, size=(200, 1))
+    >>> y = np.sin(2 * X[:, 0]) + rng.normal(scale=0.1, size=200)
+    >>> reg = BayesianMLPRegressor(max_iter=2000, random_state=0).fit(X, y)
+    >>> mean, std = reg.predict(X[:3], return_std=True)
+    >>> reg.predict_interval(X[:3], coverage=0.9).shape
+    (3, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBayesianMLP._parameter_constraints,
+        "noise": [StrOptions({"homoscedastic", "heteroscedastic"})],
+    }
+    _numeric_targets = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(16, 16),
+        activation="relu",
+        prior_scale=2.0,
+        noise="homoscedastic",
+        method="advi",
+        batch_size="auto",
+        max_iter=20000,
+        learning_rate=0.01,
+        tol=1e-3,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_draws=500,
+        chains=2,
+        tune=500,
+        draws=250,
+        target_accept=0.8,
+        max_treedepth=8,
+        nuts_sampler="auto",
+        init_std=0.05,
+        warm_start=False,
+        random_state=None,
+        verbose=False,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            prior_scale=prior_scale,
+            method=method,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            learning_rate=learning_rate,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_draws=n_draws,
+            chains=chains,
+            tune=tune,
+            draws=draws,
+            target_accept=target_accept,
+            max_treedepth=max_treedepth,
+            nuts_sampler=nuts_sampler,
+            init_std=init_std,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.noise = noise
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the posterior of the network's weights and noise scale to ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; standardised features fit best.
+        y : array-like of shape (n_samples,)
+            Targets; they must vary (a constant target is refused).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row's log-likelihood term.
+
+        Returns
+        -------
+        self : BayesianMLPRegressor
+            The fitted estimator.
+        """
+        continuing = self.warm_start and self.__sklearn_is_fitted__()
+        return self._fit(X, y, sample_weight, continuing=continuing, incremental=False)
+
+    @available_if(BaseBayesianMLP._partial_fit_available)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, total_size=None):
+        """Run one pass of ADVI over a chunk of data, continuing from the current posterior.
+
+        As :meth:`BayesianMLPClassifier.partial_fit`; the first chunk's targets fix the
+        standardisation (``y_mean_``, ``y_scale_``) for all later ones, so it should be
+        representative of the stream (shuffle the data if it is ordered).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows' log-likelihood terms.
+        total_size : int, default=None
+            Rows in the whole data set the chunks come from (see the classifier).
+
+        Returns
+        -------
+        self : BayesianMLPRegressor
+            The updated estimator.
+        """
+        self._check_total_size(total_size)
+        first_call = not self.__sklearn_is_fitted__()
+        return self._fit(
+            X, y, sample_weight, continuing=not first_call, incremental=True, total_size=total_size
+        )
+
+    def _encode_targets(self, y, sample_weight, *, continuing, incremental, classes) -> Targets:
+        y = np.asarray(y, dtype=np.float64)
+        if continuing:
+            mean, scale = self.y_mean_, self.y_scale_
+        else:
+            if not np.sum(sample_weight) > 0:
+                raise ValueError("sample_weight sums to zero: give some rows a positive weight.")
+            # Weighted, so that integer weights and repeated rows give the same fit.
+            mean = float(np.average(y, weights=sample_weight))
+            scale = float(np.sqrt(np.average((y - mean) ** 2, weights=sample_weight)))
+            if not scale > 0:
+                rows = "1 sample" if len(y) == 1 else f"{len(y)} samples"
+                raise ValueError(
+                    f"{type(self).__name__} needs targets that vary, but all {rows} have "
+                    f"y = {y[0]!r}. Fit on more data, or predict the constant directly."
+                )
+        heteroscedastic = self.noise == "heteroscedastic"
+        return Targets(
+            y=(y - mean) / scale,
+            sample_weight=sample_weight,
+            likelihood="normal_heteroscedastic" if heteroscedastic else "normal",
+            n_outputs=2 if heteroscedastic else 1,
+            stratify=False,
+            state={"y_mean_": mean, "y_scale_": scale},
+        )
+
+    def _link(self, outputs, extras):
+        """Each draw's mean and noise scale, stacked on the last axis (standardised)."""
+        if outputs.shape[-1] == 2:  # heteroscedastic: the second output is the noise's
+            scale = np.logaddexp(0.0, outputs[..., 1]) + MIN_NOISE_SCALE
+        else:
+            scale = np.broadcast_to(np.exp(extras[:, :1]), outputs.shape[:-1])
+        return np.stack([outputs[..., 0], scale], axis=-1)
+
+    def _rhat_link(self, outputs, extras):
+        return outputs[..., :1]
+
+    def _validation_loss(self, predictions, y, sample_weight) -> float:
+        log_density = _mixture_log_density(predictions[..., 0], predictions[..., 1], y)
+        return float(-np.average(log_density, weights=sample_weight))
+
+    def _output_problems(self, n_outputs: int) -> list[str]:
+        problems = []
+        if not (np.isfinite(self.y_mean_) and np.isfinite(self.y_scale_) and self.y_scale_ > 0):
+            problems.append(f"a target scale of {self.y_scale_!r}")
+        if n_outputs != (1 if self.log_noise_mean_ is not None else 2):
+            problems.append(f"{n_outputs} network outputs for its noise model")
+        return problems
+
+    def _extra_posterior(self):
+        if self.log_noise_mean_ is None:
+            return np.empty(0), np.empty(0)
+        return np.asarray(self.log_noise_mean_), np.asarray(self.log_noise_std_)
+
+    def _write_extra_state(self, mean, std):
+        self.log_noise_mean_ = mean if mean.size else None
+        self.log_noise_std_ = std if std.size else None
+
+    # Prediction.
+
+    def _iter_draws(self, X):
+        """Yield each draw's means and noise scales in the target's units, by row chunks."""
+        for chunk in self._predictive_draws(X):
+            yield PredictiveDraws(
+                self.y_mean_ + self.y_scale_ * chunk[..., 0], self.y_scale_ * chunk[..., 1]
+            )
+
+    def predict_draws(self, X) -> PredictiveDraws:
+        """Each posterior draw's predictive Normal: its mean and noise scale.
+
+        The predictive distribution of a row is the equal-weight mixture of these
+        ``n_draws`` Normals; every other predict method summarises it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        draws : PredictiveDraws
+            Named tuple of ``mean`` and ``noise_scale``, each of shape
+            ``(n_draws, n_samples)``, in the target's units.
+        """
+        chunks = list(self._iter_draws(X))
+        return PredictiveDraws(*(np.concatenate(part, axis=1) for part in zip(*chunks)))
+
+    def predict(self, X, return_std=False):
+        """Posterior predictive mean, and optionally its standard deviation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+        return_std : bool, default=False
+            Also return the predictive standard deviation: the square root of the mean
+            noise variance plus the variance of the draws' means.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,)
+            Mean of the predictive distribution.
+        y_std : ndarray of shape (n_samples,)
+            Its standard deviation; only with ``return_std=True``.
+        """
+        means, stds = [], []
+        for draws in self._iter_draws(X):
+            means.append(draws.mean.mean(axis=0))
+            if return_std:
+                stds.append(np.sqrt(_variance_parts(draws).total))
+        mean = np.concatenate(means)
+        return (mean, np.concatenate(stds)) if return_std else mean
+
+    def predict_uncertainty(self, X) -> PredictiveVariance:
+        """Split the predictive variance into its aleatoric and epistemic parts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        variance : PredictiveVariance
+            Named tuple of ``total``, ``aleatoric`` (expected noise variance) and
+            ``epistemic`` (variance of the draws' means), each of shape (n_samples,) in
+            the target's units squared.
+        """
+        parts = [_variance_parts(draws) for draws in self._iter_draws(X)]
+        return PredictiveVariance(*(np.concatenate(column) for column in zip(*parts)))
+
+    def predict_interval(self, X, coverage=0.9):
+        """Central predictive intervals: quantiles of the predictive mixture.
+
+        The bounds are the ``(1 - coverage) / 2`` and ``(1 + coverage) / 2`` quantiles of
+        the mixture of the draws' Normals, found by bisection (not a Gaussian
+        approximation: a skewed or two-humped predictive gets asymmetric intervals).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+        coverage : float, default=0.9
+            Probability the interval holds under the predictive distribution, in (0, 1).
+
+        Returns
+        -------
+        interval : ndarray of shape (n_samples, 2)
+            Lower and upper bound of each row's interval.
+        """
+        if isinstance(coverage, bool) or not (isinstance(coverage, Real) and 0 < coverage < 1):
+            raise ValueError(f"coverage must be a number in (0, 1), got {coverage!r}.")
+        tails = np.array([(1 - coverage) / 2, (1 + coverage) / 2])
+        chunks = [
+            mixture_quantiles(draws.mean, draws.noise_scale, tails) for draws in self._iter_draws(X)
+        ]
+        return np.concatenate(chunks)
+
+
+def _variance_parts(draws: PredictiveDraws) -> PredictiveVariance:
+    aleatoric = np.mean(draws.noise_scale**2, axis=0)
+    epistemic = np.var(draws.mean, axis=0)
+    return PredictiveVariance(aleatoric + epistemic, aleatoric, epistemic)
+
+
+def _mixture_log_density(means: np.ndarray, scales: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Log density of ``y`` (rows) under the equal-weight mixture of Normals ``(draws, rows)``."""
+    z = (y - means) / scales
+    log_components = -0.5 * z**2 - np.log(scales) - _LOG_SQRT_2PI
+    return logsumexp(log_components, axis=0) - np.log(len(means))
+
+
+def mixture_quantiles(means: np.ndarray, scales: np.ndarray, probabilities) -> np.ndarray:
+    """Quantiles of equal-weight mixtures of Normals, one mixture per column.
+
+    Parameters
+    ----------
+    means, scales : ndarray of shape (n_components, n_mixtures)
+        Means and standard deviations of each mixture's components.
+    probabilities : array-like of shape (n_probabilities,)
+        Levels in (0, 1).
+
+    Returns
+    -------
+    quantiles : ndarray of shape (n_mixtures, n_probabilities)
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    # Every quantile in (0.0001, 0.9999) lies within 10 sds of some component.
+    low = np.min(means - 10 * scales, axis=0)[:, None] + np.zeros(probabilities.size)
+    high = np.max(means + 10 * scales, axis=0)[:, None] + np.zeros(probabilities.size)
+    for _ in range(QUANTILE_STEPS):
+        middle = 0.5 * (low + high)
+        cdf = ndtr((middle[None] - means[..., None]) / scales[..., None]).mean(axis=0)
+        below = cdf < probabilities
+        low = np.where(below, middle, low)
+        high = np.where(below, high, middle)
+    return 0.5 * (low + high)

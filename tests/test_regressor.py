@@ -1,0 +1,160 @@
+"""BayesianMLPRegressor: fit, predictive mean and sd, intervals, noise models, bad targets."""
+
+import numpy as np
+import pytest
+import skops.io as sio
+from scipy.optimize import brentq
+from scipy.stats import norm
+
+from bnn_sklearn import TRUSTED_TYPES, BayesianMLPRegressor
+from bnn_sklearn._regressor import mixture_quantiles
+
+from .conftest import FAST
+
+
+def noisy_sine(n, seed, noise=lambda x: 0.1 + 0.0 * x):
+    """y = sin(2x) on [-2.5, 2.5] with Normal noise of sd ``noise(x)``."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2.5, 2.5, size=(n, 1))
+    return X, np.sin(2 * X[:, 0]) + rng.normal(size=n) * noise(X[:, 0])
+
+
+def growing_noise(x):
+    return 0.05 + 0.25 * np.abs(x)
+
+
+@pytest.fixture(scope="module")
+def sine_fit():
+    X, y = noisy_sine(300, seed=0)
+    return BayesianMLPRegressor(**{**FAST, "max_iter": 3000}).fit(X, y)
+
+
+def test_fits_a_sine_and_its_intervals_cover_held_out_points(sine_fit):
+    X_test, y_test = noisy_sine(2000, seed=1)
+    assert sine_fit.score(X_test, y_test) > 0.9
+    lower, upper = sine_fit.predict_interval(X_test, coverage=0.9).T
+    covered = np.mean((lower <= y_test) & (y_test <= upper))
+    assert 0.85 <= covered <= 0.95
+    # The noise sd (0.1, plus what the small network leaves unexplained) is learned.
+    noise_sd = np.exp(sine_fit.log_noise_mean_[0]) * sine_fit.y_scale_
+    assert 0.08 < noise_sd < 0.17
+
+
+def test_mean_std_and_variance_parts_are_the_moments_of_the_draws_mixture(sine_fit):
+    X = np.linspace(-4, 4, 50)[:, None]
+    draws = sine_fit.predict_draws(X)
+    assert draws.mean.shape == draws.noise_scale.shape == (sine_fit.n_draws, 50)
+    mean, std = sine_fit.predict(X, return_std=True)
+    np.testing.assert_allclose(mean, draws.mean.mean(axis=0), rtol=1e-12)
+    second_moment = np.mean(draws.noise_scale**2 + draws.mean**2, axis=0)
+    np.testing.assert_allclose(std**2, second_moment - mean**2, rtol=1e-9)
+    parts = sine_fit.predict_uncertainty(X)
+    np.testing.assert_allclose(parts.total, parts.aleatoric + parts.epistemic, rtol=1e-12)
+    np.testing.assert_allclose(parts.epistemic, draws.mean.var(axis=0), rtol=1e-12)
+    np.testing.assert_array_equal(sine_fit.predict(X), mean)
+
+
+def test_epistemic_variance_grows_away_from_the_training_range(sine_fit):
+    inside = sine_fit.predict_uncertainty(np.linspace(-2, 2, 20)[:, None]).epistemic
+    outside = sine_fit.predict_uncertainty(np.linspace(5, 8, 20)[:, None]).epistemic
+    assert outside.mean() > 10 * inside.mean()
+
+
+def test_intervals_are_quantiles_of_the_mixture_not_a_gaussian_approximation():
+    # Two components at -3 and +3: the 90 % interval of the mixture is wide and the
+    # central 10 % straddles the gap; a Gaussian with the mixture's moments gets both wrong.
+    means = np.array([[-3.0], [3.0]])
+    scales = np.ones((2, 1))
+    levels = [0.05, 0.45, 0.55, 0.95]
+    got = mixture_quantiles(means, scales, levels)[0]
+
+    def cdf(q):
+        return norm.cdf(q, means[:, 0], 1.0).mean()
+
+    expected = [brentq(lambda q, p=p: cdf(q) - p, -10, 10, xtol=1e-12) for p in levels]
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_the_target_scale_does_not_change_the_fit():
+    X, y = noisy_sine(120, seed=2)
+    small = BayesianMLPRegressor(**{**FAST, "max_iter": 300}).fit(X, y)
+    large = BayesianMLPRegressor(**{**FAST, "max_iter": 300}).fit(X, 1000 * y + 5)
+    assert large.y_mean_ == pytest.approx(1000 * small.y_mean_ + 5)
+    np.testing.assert_allclose(large.predict(X), 1000 * small.predict(X) + 5, rtol=1e-6)
+    np.testing.assert_allclose(large.predict_interval(X), 1000 * small.predict_interval(X) + 5)
+
+
+def test_heteroscedastic_noise_follows_the_data_and_beats_a_constant_on_log_density():
+    X, y = noisy_sine(400, seed=3, noise=growing_noise)
+    X_test, y_test = noisy_sine(2000, seed=4, noise=growing_noise)
+    settings = {**FAST, "hidden_layer_sizes": (16,), "max_iter": 4000}
+    constant = BayesianMLPRegressor(**settings).fit(X, y)
+    varying = BayesianMLPRegressor(**settings, noise="heteroscedastic").fit(X, y)
+    assert varying.log_noise_mean_ is None and varying.coefs_mean_[-1].shape == (16, 2)
+    edge, centre = np.array([[2.3], [-2.3]]), np.array([[0.0], [0.1]])
+    noise_at = varying.predict_draws(edge).noise_scale.mean(axis=0)
+    noise_centre = varying.predict_draws(centre).noise_scale.mean(axis=0)
+    assert np.all(noise_at > 3 * noise_centre.max())
+    constant_noise = constant.predict_draws(np.r_[edge, centre]).noise_scale.mean(axis=0)
+    np.testing.assert_allclose(constant_noise, constant_noise[0])
+
+    def mean_log_density(model):
+        draws = model.predict_draws(X_test)
+        return np.mean(np.log(norm.pdf(y_test, draws.mean, draws.noise_scale).mean(axis=0)))
+
+    assert mean_log_density(varying) > mean_log_density(constant) + 0.1
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        (np.full(20, 3.0), "needs targets that vary"),
+        (np.r_[np.nan, np.arange(19.0)], "NaN"),
+        (np.r_[np.inf, np.arange(19.0)], "infinity"),
+    ],
+    ids=["constant", "nan", "inf"],
+)
+def test_bad_targets_are_refused_before_any_work(y, message):
+    X = np.arange(20.0)[:, None]
+    reg = BayesianMLPRegressor(**FAST)
+    with pytest.raises(ValueError, match=message):
+        reg.fit(X, y)
+    assert not hasattr(reg, "y_mean_")
+
+
+def test_interval_coverage_must_be_a_probability(sine_fit):
+    for coverage in (0, 1, 1.5, True, "0.9"):
+        with pytest.raises(ValueError, match="coverage must be a number in"):
+            sine_fit.predict_interval(np.zeros((1, 1)), coverage=coverage)
+
+
+def test_skops_round_trip_and_a_damaged_noise_scale_is_refused(sine_fit, tmp_path):
+    path = tmp_path / "regressor.skops"
+    sio.dump(sine_fit, path)
+    loaded = sio.load(path, trusted=TRUSTED_TYPES)
+    X = np.linspace(-2, 2, 7)[:, None]
+    np.testing.assert_array_equal(loaded.predict_interval(X), sine_fit.predict_interval(X))
+    state = sine_fit.__getstate__()
+    state["log_noise_std_"] = np.array([np.nan])
+    with pytest.raises(ValueError, match="non-finite posterior parameters"):
+        BayesianMLPRegressor().__setstate__(state)
+
+
+def test_partial_fit_keeps_the_first_chunks_standardisation():
+    X, y = noisy_sine(400, seed=5)
+    reg = BayesianMLPRegressor(**{**FAST, "batch_size": 10})
+    for _ in range(40):  # 10 iterations per chunk
+        for chunk in np.array_split(np.arange(400), 4):
+            reg.partial_fit(X[chunk], y[chunk], total_size=400)
+    first = y[:100]
+    assert reg.y_mean_ == pytest.approx(first.mean()) and reg.y_scale_ == pytest.approx(first.std())
+    assert reg.score(X, y) > 0.8
+
+
+def test_early_stopping_keeps_the_posterior_with_the_best_held_out_density():
+    X, y = noisy_sine(300, seed=6)
+    reg = BayesianMLPRegressor(
+        **{**FAST, "tol": 1e-3, "max_iter": 5000}, early_stopping=True, n_iter_no_change=5
+    ).fit(X, y)
+    assert reg.best_validation_loss_ == reg.validation_loss_.min()
+    assert reg.best_validation_loss_ < 0  # a density, on the standardised target: sd ~0.14
