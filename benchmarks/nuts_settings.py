@@ -36,6 +36,15 @@ SETTINGS = {
     "2x(500+250) depth 6": dict(chains=2, tune=500, draws=250, max_treedepth=6),
     "2x(300+200) depth 8": dict(chains=2, tune=300, draws=200, max_treedepth=8),
     "4x(500+250) depth 8": dict(chains=4, tune=500, draws=250, max_treedepth=8),
+    "2x(500+250) depth 8 accept 0.9": dict(
+        chains=2, tune=500, draws=250, max_treedepth=8, target_accept=0.9
+    ),
+    "2x(500+250) depth 8 accept 0.95": dict(
+        chains=2, tune=500, draws=250, max_treedepth=8, target_accept=0.95
+    ),
+    "2x(500+250) depth 9 accept 0.9": dict(
+        chains=2, tune=500, draws=250, max_treedepth=9, target_accept=0.9
+    ),
     "2x(500+250) depth 8 prior 1": dict(
         chains=2, tune=500, draws=250, max_treedepth=8, prior_scale=1.0
     ),
@@ -46,7 +55,7 @@ SETTINGS = {
 
 
 def moons_far(name: str) -> str:
-    aurocs, losses, seconds, rhats = [], [], [], []
+    aurocs, losses, seconds, rhats, divergent = [], [], [], [], []
     for seed in (0, 1, 2):
         X_train, y_train, X_near, X_far = moons_far_split(seed)
         y_near = make_moons(n_samples=700, noise=0.2, random_state=seed)[1][500:]
@@ -58,9 +67,11 @@ def moons_far(name: str) -> str:
         aurocs.append(roc_auc_score(np.r_[np.zeros(len(X_near)), np.ones(len(X_far))], std))
         losses.append(log_loss(y_near, clf.predict_proba(X_near)))
         rhats.append(clf.predictive_rhat_)
+        divergent.append(clf.n_divergences_ / (clf.chains * clf.draws))
     return (
         f"| {name} | {np.mean(aurocs):.3f} ({min(aurocs):.2f}-{max(aurocs):.2f}) | "
-        f"{np.mean(losses):.3f} | {np.median(seconds):.1f} | {max(rhats):.3f} |"
+        f"{np.mean(losses):.3f} | {np.median(seconds):.1f} | {max(rhats):.3f} | "
+        f"{100 * np.mean(divergent):.1f} |"
     )
 
 
@@ -102,8 +113,11 @@ def main(argv=None) -> None:
     warnings.simplefilter("ignore", ConvergenceWarning)
     # Compile outside the timing: every setting shares the default architecture.
     BayesianMLPClassifier(method="nuts", chains=1, tune=5, draws=5).fit(*make_moons(50))
-    print("| setting | moons-far AUROC (min-max) | near log loss | fit s | max predictive R-hat |")
-    print("|---|---|---|---|---|")
+    print(
+        "| setting | moons-far AUROC (min-max) | near log loss | fit s | max predictive R-hat "
+        "| divergent % |"
+    )
+    print("|---|---|---|---|---|---|")
     for name in args.settings or SETTINGS:
         print(moons_far(name), flush=True)
     if args.logloss:

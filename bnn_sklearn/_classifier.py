@@ -139,8 +139,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         Number of ADVI iterations run, over all continued fits; for NUTS, the iterations
         of each chain (``tune + draws``).
     n_samples_seen_ : int or None
-        Rows the likelihood was fitted on (the training rows of the last ``fit``, or the
-        rows passed to ``partial_fit`` so far); None for a model saved by version 0.1.
+        Rows the likelihood was fitted on: those of the last ``fit`` (without the rows
+        held out by ``early_stopping``), plus every row passed to ``partial_fit`` since;
+        None for a model saved by version 0.1.
     validation_loss_ : ndarray of shape (n_checks,) or None
         With ``early_stopping``: the validation log loss at every check; else None.
     best_validation_loss_ : float or None

@@ -277,10 +277,8 @@ class _StoppingRule:
     def should_stop(self, score: float) -> bool:
         if self.tol is None:
             return False
-        if score > self.best - self.tol * abs(self.best):
-            self.no_improvement += 1
-        else:
-            self.no_improvement = 0
+        improved = self.best == np.inf or score < self.best - self.tol * abs(self.best)
+        self.no_improvement = 0 if improved else self.no_improvement + 1
         self.best = min(self.best, score)
         self.stopped = self.no_improvement >= self.patience
         return self.stopped

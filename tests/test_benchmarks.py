@@ -34,6 +34,21 @@ def test_compare_script_quick_run(tmp_path, monkeypatch):
     assert "| moons | BayesianMLP |" in (tmp_path / "compare.md").read_text()
 
 
+def test_compare_regression_script_quick_run(tmp_path, monkeypatch):
+    script = SCRIPT.parent / "compare_regression.py"
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    with open(tmp_path / "compare_regression.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 7 * 2  # seven models, two folds of the 1-D problem
+    bnn = [row for row in rows if row["model"] == "BayesianMLP"]
+    assert all(0 < float(row["coverage_90"]) <= 1 and float(row["crps"]) > 0 for row in bnn)
+    assert "| heteroscedastic_1d | GaussianProcess |" in (
+        tmp_path / "compare_regression.md"
+    ).read_text()
+    assert (tmp_path / "compare_regression_1d.png").stat().st_size > 10_000
+
+
 def test_uncertainty_script_quick_run(tmp_path, monkeypatch):
     script = SCRIPT.parent / "uncertainty.py"
     monkeypatch.syspath_prepend(str(script.parent))

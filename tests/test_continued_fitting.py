@@ -122,6 +122,8 @@ def test_partial_fit_rules(moons):
     assert clf.n_samples_seen_ == 100
     clf.partial_fit(X[100:], y[100:])
     assert clf.n_samples_seen_ == 200
+    clf.set_params(max_iter=100).fit(X[:150], y[:150]).partial_fit(X[150:], y[150:])
+    assert clf.n_samples_seen_ == 150 + 50  # the fit's rows, then the chunk's
     with pytest.raises(ValueError, match="differs from the classes of the previous calls"):
         clf.partial_fit(X, y, classes=[0, 1, 2])
     # partial_fit after fit continues the fitted posterior.
