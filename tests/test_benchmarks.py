@@ -43,9 +43,10 @@ def test_compare_regression_script_quick_run(tmp_path, monkeypatch):
     assert len(rows) == 7 * 2  # seven models, two folds of the 1-D problem
     bnn = [row for row in rows if row["model"] == "BayesianMLP"]
     assert all(0 < float(row["coverage_90"]) <= 1 and float(row["crps"]) > 0 for row in bnn)
-    assert "| heteroscedastic_1d | GaussianProcess |" in (
-        tmp_path / "compare_regression.md"
-    ).read_text()
+    assert (
+        "| heteroscedastic_1d | GaussianProcess |"
+        in (tmp_path / "compare_regression.md").read_text()
+    )
     assert (tmp_path / "compare_regression_1d.png").stat().st_size > 10_000
 
 

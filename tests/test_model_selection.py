@@ -13,11 +13,11 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn import BayesianMLPClassifier, BayesianMLPRegressor
 
 from .conftest import FAST
 
@@ -79,6 +79,18 @@ def test_cross_validation_is_the_same_with_any_n_jobs(moons):
     assert serial.mean() > -0.45
     accuracy = cross_val_score(clf, X, y, cv=3, scoring="accuracy")
     assert accuracy.mean() > 0.8
+
+
+def test_regressor_cross_validation_in_a_pipeline_is_the_same_with_any_n_jobs():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(150, 2)) * [1.0, 100.0]  # scales a pipeline must fix
+    y = np.sin(2 * X[:, 0]) + X[:, 1] / 100 + rng.normal(scale=0.1, size=150)
+    model = make_pipeline(StandardScaler(), BayesianMLPRegressor(**FAST))
+    folds = KFold(3, shuffle=True, random_state=0)
+    serial = cross_val_score(model, X, y, cv=folds, n_jobs=1)
+    parallel = cross_val_score(model, X, y, cv=folds, n_jobs=2)
+    np.testing.assert_array_equal(serial, parallel)
+    assert serial.mean() > 0.8  # R^2
 
 
 def test_clone_copies_parameters_not_the_fit(moons):

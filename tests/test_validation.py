@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from bnn_sklearn import BayesianMLPClassifier
-from bnn_sklearn._inference import DivergenceError
+from bnn_sklearn import BayesianMLPClassifier, BayesianMLPRegressor
+from bnn_sklearn.exceptions import DivergenceError
 
 from .conftest import FAST
 
@@ -34,14 +34,28 @@ BAD_FIT_INPUTS = {
     "3-d X": (X_OK[:, :, None], Y_OK, ValueError, "dim 3"),
     "empty X": (X_OK[:0], Y_OK[:0], ValueError, "0 sample"),
     "mismatched lengths": (X_OK, Y_OK[:-1], ValueError, "inconsistent numbers of samples"),
-    "continuous y": (X_OK, np.linspace(0, 1, 40), ValueError, "Unknown label type"),
-    "single class": (X_OK, np.zeros(40, dtype=int), ValueError, "only one class"),
     "string features": (np.array([["a", "b"]] * 40), Y_OK, ValueError, "could not convert"),
 }
+BAD_LABELS = {
+    "continuous y": (X_OK, np.linspace(0, 1, 40), ValueError, "Unknown label type"),
+    "single class": (X_OK, np.zeros(40, dtype=int), ValueError, "only one class"),
+}
+#: Both estimators, for the checks they share (the regressor fits the 0/1 labels as numbers).
+ESTIMATORS = pytest.mark.parametrize(
+    "Estimator", [BayesianMLPClassifier, BayesianMLPRegressor], ids=["classifier", "regressor"]
+)
 
 
+@ESTIMATORS
 @pytest.mark.parametrize("X, y, error, message", BAD_FIT_INPUTS.values(), ids=BAD_FIT_INPUTS)
-def test_bad_training_data_is_refused(X, y, error, message):
+def test_bad_training_data_is_refused(Estimator, X, y, error, message):
+    with pytest.raises(error, match=message) as excinfo:
+        Estimator(**FAST).fit(X, y)
+    assert raised_outside_pymc(excinfo)
+
+
+@pytest.mark.parametrize("X, y, error, message", BAD_LABELS.values(), ids=BAD_LABELS)
+def test_bad_labels_are_refused(X, y, error, message):
     with pytest.raises(error, match=message) as excinfo:
         BayesianMLPClassifier(**FAST).fit(X, y)
     assert raised_outside_pymc(excinfo)
@@ -63,23 +77,37 @@ BAD_PARAMS = {
 }
 
 
+@ESTIMATORS
 @pytest.mark.parametrize("params", BAD_PARAMS.values(), ids=BAD_PARAMS)
-def test_invalid_parameters_are_named(params):
+def test_invalid_parameters_are_named(Estimator, params):
     name = next(iter(params))
     with pytest.raises(ValueError, match=name) as excinfo:
-        BayesianMLPClassifier(**{**FAST, **params}).fit(X_OK, Y_OK)
+        Estimator(**{**FAST, **params}).fit(X_OK, Y_OK)
     assert raised_outside_pymc(excinfo)
 
 
-def test_predict_before_fit_raises_not_fitted():
-    for method in ("predict", "predict_proba", "predict_std"):
+def test_the_regressor_names_its_noise_options():
+    with pytest.raises(ValueError, match="noise") as excinfo:
+        BayesianMLPRegressor(**FAST, noise="poisson").fit(X_OK, Y_OK)
+    assert raised_outside_pymc(excinfo)
+
+
+PREDICT_METHODS = {
+    BayesianMLPClassifier: ("predict", "predict_proba", "predict_std"),
+    BayesianMLPRegressor: ("predict", "predict_interval", "predict_draws"),
+}
+
+
+@ESTIMATORS
+def test_predict_before_fit_raises_not_fitted(Estimator):
+    for method in PREDICT_METHODS[Estimator]:
         with pytest.raises(NotFittedError):
-            getattr(BayesianMLPClassifier(), method)(X_OK)
+            getattr(Estimator(), method)(X_OK)
 
 
-@pytest.fixture(scope="module")
-def fitted():
-    return BayesianMLPClassifier(**{**FAST, "max_iter": 200}).fit(X_OK, Y_OK)
+@pytest.fixture(scope="module", params=[BayesianMLPClassifier, BayesianMLPRegressor])
+def fitted(request):
+    return request.param(**{**FAST, "max_iter": 200}).fit(X_OK, Y_OK)
 
 
 @pytest.mark.parametrize(
@@ -92,30 +120,34 @@ def fitted():
     ids=["feature count", "1-d", "nan"],
 )
 def test_bad_prediction_data_is_refused(fitted, X, message):
-    for method in ("predict", "predict_proba", "predict_std"):
+    message = message.replace("BayesianMLPClassifier", type(fitted).__name__)
+    for method in PREDICT_METHODS[type(fitted)]:
         with pytest.raises(ValueError, match=message):
             getattr(fitted, method)(X)
 
 
-def test_caller_arrays_are_not_modified():
+@ESTIMATORS
+def test_caller_arrays_are_not_modified(Estimator):
     X = X_OK.astype(np.float32)
-    y = np.where(Y_OK == 1, "yes", "no")
+    regressor = Estimator is BayesianMLPRegressor
+    y = Y_OK.astype(np.float32) if regressor else np.where(Y_OK == 1, "yes", "no")
     X_before, y_before = X.copy(), y.copy()
-    clf = BayesianMLPClassifier(**{**FAST, "max_iter": 200}).fit(X, y)
-    clf.predict_proba(X)
-    clf.predict_std(X)
+    model = Estimator(**{**FAST, "max_iter": 200}).fit(X, y)
+    for method in PREDICT_METHODS[Estimator]:
+        getattr(model, method)(X)
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(y, y_before)
-    assert X.dtype == np.float32
+    assert X.dtype == np.float32 and (y.dtype == np.float32 or not regressor)
 
 
-def test_divergence_is_reported_with_advice_and_leaves_no_model():
-    clf = BayesianMLPClassifier(**{**FAST, "learning_rate": 1e3})
+@ESTIMATORS
+def test_divergence_is_reported_with_advice_and_leaves_no_model(Estimator):
+    model = Estimator(**{**FAST, "learning_rate": 1e3})
     with pytest.raises(DivergenceError, match=r"Lower learning_rate.*StandardScaler") as excinfo:
-        clf.fit(X_OK * 1e3, Y_OK)
+        model.fit(X_OK * 1e3, Y_OK)
     assert raised_outside_pymc(excinfo)
     with pytest.raises(NotFittedError):
-        clf.predict_proba(X_OK)
+        model.predict(X_OK)
     # The engine that diverged is reused and fits normally afterwards.
-    clf.set_params(learning_rate=0.01).fit(X_OK, Y_OK)
-    assert np.all(np.isfinite(clf.predict_proba(X_OK)))
+    model.set_params(learning_rate=0.01).fit(X_OK, Y_OK)
+    assert np.all(np.isfinite(model.predict(X_OK)))
