@@ -90,9 +90,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
     draws : int, default=250
         NUTS only: iterations of each chain kept after ``tune``; with the defaults the
         2 x 250 draws are the ``n_draws=500`` the predict methods use.
-    target_accept : float, default=0.8
-        NUTS only: target acceptance rate of the step-size adaptation; raise it (e.g.
-        0.9 or 0.95) when the fit reports divergences.
+    target_accept : float, default=0.95
+        NUTS only: target acceptance rate of the step-size adaptation (PyMC's default is
+        0.8). On moons with the default network, 0.8 let 3 % of the transitions diverge
+        (12 % on the seed) and 0.95 none, for 10-20 % more time; raise it further
+        (e.g. 0.99) when a fit still reports divergences.
     max_treedepth : int, default=8
         NUTS only: a trajectory has at most ``2**max_treedepth - 1`` leapfrog steps (both
         samplers default to 10). The default network's posterior makes NUTS build the
@@ -219,7 +221,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         chains=2,
         tune=500,
         draws=250,
-        target_accept=0.8,
+        target_accept=0.95,
         max_treedepth=8,
         nuts_sampler="auto",
         init_std=0.05,

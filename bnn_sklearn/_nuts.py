@@ -185,7 +185,7 @@ class NUTSDiagnostics:
         if self.n_divergences > DIVERGENCE_WARNING * self.n_transitions:
             problems.append(
                 f"{self.n_divergences} of {self.n_transitions} transitions diverged: raise "
-                "target_accept (e.g. 0.95) or lower prior_scale"
+                "target_accept (e.g. 0.99) or lower prior_scale"
             )
         return problems
 

@@ -90,7 +90,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         Posterior draws behind every prediction.
     chains, tune, draws, target_accept, max_treedepth, nuts_sampler
         NUTS only, as in :class:`~bnn_sklearn.BayesianMLPClassifier` (defaults 2, 500,
-        250, 0.8, 8, "auto").
+        250, 0.95, 8, "auto").
     init_std : float, default=0.05
         Starting standard deviation of the variational posterior of every parameter.
     warm_start : bool, default=False
@@ -172,7 +172,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         chains=2,
         tune=500,
         draws=250,
-        target_accept=0.8,
+        target_accept=0.95,
         max_treedepth=8,
         nuts_sampler="auto",
         init_std=0.05,

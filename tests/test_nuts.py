@@ -23,6 +23,8 @@ NUTS_FAST = dict(
 )
 N_PARAMS = 2 * 8 + 8 + 8 + 1
 
+CLASSIFIER_TYPE = "bnn_sklearn._classifier.BayesianMLPClassifier"
+
 
 def fit_quietly(clf, X, y, **fit_params):
     with warnings.catch_warnings():
@@ -175,7 +177,7 @@ def test_pickle_and_skops_round_trip(nuts_fit, moons, tmp_path):
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(nuts_fit)).predict_proba(X), expected)
     path = tmp_path / "nuts.skops"
     sio.dump(nuts_fit, path)
-    assert sio.get_untrusted_types(file=path) == TRUSTED_TYPES
+    assert sio.get_untrusted_types(file=path) == [CLASSIFIER_TYPE]
     np.testing.assert_array_equal(sio.load(path, trusted=TRUSTED_TYPES).predict_proba(X), expected)
     damaged = pickle.loads(pickle.dumps(nuts_fit))
     damaged.posterior_draws_ = damaged.posterior_draws_.copy()

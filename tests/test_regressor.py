@@ -131,6 +131,7 @@ def test_interval_coverage_must_be_a_probability(sine_fit):
 def test_skops_round_trip_and_a_damaged_noise_scale_is_refused(sine_fit, tmp_path):
     path = tmp_path / "regressor.skops"
     sio.dump(sine_fit, path)
+    assert sio.get_untrusted_types(file=path) == ["bnn_sklearn._regressor.BayesianMLPRegressor"]
     loaded = sio.load(path, trusted=TRUSTED_TYPES)
     X = np.linspace(-2, 2, 7)[:, None]
     np.testing.assert_array_equal(loaded.predict_interval(X), sine_fit.predict_interval(X))
