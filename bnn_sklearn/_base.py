@@ -570,13 +570,16 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
 
 
 def _initial_means(layer_sizes: tuple[int, ...], likelihood: str, seed: int) -> np.ndarray:
-    """Glorot-uniform starting means for the weights, zeros for the biases, the prior means
-    of the likelihood's own parameters."""
+    """Glorot-uniform starting means for the weights, zeros (or the likelihood's starting
+    output bias) for the biases, the prior means of the likelihood's own parameters."""
     rng = np.random.default_rng(seed)
     weights, biases = [], []
     for n_in, n_out in pairwise(layer_sizes):
         bound = np.sqrt(6.0 / (n_in + n_out))
         weights.append(rng.uniform(-bound, bound, size=(n_in, n_out)))
         biases.append(np.zeros(n_out))
-    extras = [mean for mean, _ in LIKELIHOODS[likelihood].extra_priors]
+    model = LIKELIHOODS[likelihood]
+    if model.initial_output_bias:
+        biases[-1] = np.array(model.initial_output_bias)
+    extras = [mean for mean, _ in model.extra_priors]
     return np.r_[flatten_layers(weights, biases), extras]

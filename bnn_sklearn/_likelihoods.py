@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Likelihood:
@@ -17,14 +19,24 @@ class Likelihood:
     ``extra_parameters`` are free variables besides the weights and biases (e.g. the log
     noise scale), with their ``Normal(mean, sd)`` priors in ``extra_priors``; in the flat
     parameter layout they follow the last layer's bias, in this order. ``target_dtype``
-    is the dtype of the encoded targets.
+    is the dtype of the encoded targets. ``initial_output_bias`` is where ADVI starts the
+    last layer's biases (zeros when empty).
     """
 
     name: str
     target_dtype: str
     extra_parameters: tuple[str, ...] = ()
     extra_priors: tuple[tuple[float, float], ...] = ()
+    initial_output_bias: tuple[float, ...] = ()
 
+
+#: Smallest noise scale of the heteroscedastic likelihood (standardised target), so that
+#: a row the network fits exactly cannot claim zero noise.
+MIN_NOISE_SCALE = 1e-3
+#: The heteroscedastic noise starts at this scale (standardised target): started at
+#: softplus(0) = 0.69 the noise absorbed the signal, and on a 1-D problem with growing noise
+#: (three seeds) the test NLL was 1.03 against 0.36 started at 0.1.
+INITIAL_NOISE_SCALE = 0.1
 
 #: Prior of a regressor's log noise scale on the standardised target: median noise sd
 #: 0.37, 95 % between 0.05 and 2.6 (the target's own sd is 1).
@@ -40,10 +52,13 @@ LIKELIHOODS = {
         # The network's one output is the mean; one noise scale for every row.
         Likelihood("normal", "float64", ("log_noise",), (LOG_NOISE_PRIOR,)),
         # Two outputs per row: the mean and the (softplus-linked) noise scale.
-        Likelihood("normal_heteroscedastic", "float64"),
+        Likelihood(
+            "normal_heteroscedastic",
+            "float64",
+            initial_output_bias=(
+                0.0,
+                float(np.log(np.expm1(INITIAL_NOISE_SCALE - MIN_NOISE_SCALE))),
+            ),
+        ),
     )
 }
-
-#: Smallest noise scale of the heteroscedastic likelihood (standardised target), so that
-#: a row the network fits exactly cannot claim zero noise.
-MIN_NOISE_SCALE = 1e-3
