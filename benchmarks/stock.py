@@ -16,6 +16,7 @@ from pytensor.tensor.random.type import RandomGeneratorType
 
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn._inference import ADVIResult, Posterior
+from bnn_sklearn._likelihoods import LIKELIHOODS
 from bnn_sklearn._network import build_network, parameter_names
 from bnn_sklearn._posterior import unflatten_layers
 
@@ -47,6 +48,8 @@ def stock_inference(
     inference : pymc.ADVI
         Not fitted yet.
     """
+    if LIKELIHOODS[arch.likelihood].extra_parameters:
+        raise ValueError("The stock reference starts networks without extra parameters only.")
     network = build_network(arch)
     network.set_data(network.data(X, y, sample_weight, total_size, prior_scale))
     weights, biases = unflatten_layers(init.mean, arch.layer_sizes)

@@ -175,8 +175,9 @@ class BaseBayesianMLP(BaseEstimator):
         """The per-draw predictions whose R-hat ``predictive_rhat_`` reports."""
         raise NotImplementedError
 
-    def _validation_loss(self, predictions: np.ndarray, y, sample_weight) -> float:
-        """Loss of held-out rows from their per-draw ``_link`` predictions (lower is better)."""
+    def _validation_loss(self, predictions: np.ndarray, y) -> np.ndarray:
+        """Per-row loss of held-out rows from their per-draw ``_link`` predictions
+        ``(draws, rows, ...)`` (lower is better)."""
         raise NotImplementedError
 
     def _output_problems(self, n_outputs: int) -> list[str]:

@@ -361,8 +361,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         # A binary network's one output is enough: the other class's probability is 1 - p.
         return class_probabilities(outputs, extras)[..., -outputs.shape[-1] :]
 
-    def _validation_loss(self, proba, y, sample_weight) -> float:
-        return log_loss_of_draws(proba, y, sample_weight)
+    def _validation_loss(self, proba, y) -> np.ndarray:
+        return log_loss_of_draws(proba, y)
 
     def _output_problems(self, n_outputs: int) -> list[str]:
         if n_outputs != (1 if len(self.classes_) == 2 else len(self.classes_)):

@@ -158,12 +158,13 @@ def predictive_draws(
 
 
 class ValidationLoss:
-    """A loss of held-out rows under the predictive of a posterior (lower is better).
+    """The weighted mean of a per-row loss of held-out rows under the predictive of a
+    posterior (lower is better).
 
     The early-stopping monitor: the same ``n_draws`` noise (``seed``) at every check, so
     that changes in the score come from the posterior, not from the draws. ``loss`` takes
-    the per-draw link values of all rows (``(n_draws, rows, ...)``), the targets and the
-    weights.
+    the per-draw link values of a chunk of rows (``(n_draws, rows, ...)``) and their
+    targets, and returns each row's loss; chunks keep the memory bounded.
     """
 
     def __init__(self, X, y, sample_weight, layer_sizes, activation, n_draws, seed, link, loss):
@@ -182,11 +183,15 @@ class ValidationLoss:
             self.seed,
             self.link,
         )
-        return float(self.loss(np.concatenate(list(chunks), axis=1), self.y, self.sample_weight))
+        losses, start = [], 0
+        for chunk in chunks:
+            rows = chunk.shape[1]
+            losses.append(self.loss(chunk, self.y[start : start + rows]))
+            start += rows
+        return float(np.average(np.concatenate(losses), weights=self.sample_weight))
 
 
-def log_loss_of_draws(proba: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> float:
-    """Weighted log loss of the mean over draws of class probabilities ``(draws, rows, k)``."""
+def log_loss_of_draws(proba: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each row's log loss under the mean over draws of class probabilities ``(draws, rows, k)``."""
     picked = proba.mean(axis=0)[np.arange(len(y)), y]
-    log_proba = np.log(np.clip(picked, np.finfo(np.float64).tiny, None))
-    return float(-np.average(log_proba, weights=sample_weight))
+    return -np.log(np.clip(picked, np.finfo(np.float64).tiny, None))

@@ -263,17 +263,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         if continuing:
             mean, scale = self.y_mean_, self.y_scale_
         else:
-            if not np.sum(sample_weight) > 0:
-                raise ValueError("sample_weight sums to zero: give some rows a positive weight.")
-            # Weighted, so that integer weights and repeated rows give the same fit.
-            mean = float(np.average(y, weights=sample_weight))
-            scale = float(np.sqrt(np.average((y - mean) ** 2, weights=sample_weight)))
-            if not scale > 0:
-                rows = "1 sample" if len(y) == 1 else f"{len(y)} samples"
-                raise ValueError(
-                    f"{type(self).__name__} needs targets that vary, but all {rows} have "
-                    f"y = {y[0]!r}. Fit on more data, or predict the constant directly."
-                )
+            mean, scale = _weighted_mean_and_scale(y, sample_weight)
         heteroscedastic = self.noise == "heteroscedastic"
         return Targets(
             y=(y - mean) / scale,
@@ -295,9 +285,8 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
     def _rhat_link(self, outputs, extras):
         return outputs[..., :1]
 
-    def _validation_loss(self, predictions, y, sample_weight) -> float:
-        log_density = _mixture_log_density(predictions[..., 0], predictions[..., 1], y)
-        return float(-np.average(log_density, weights=sample_weight))
+    def _validation_loss(self, predictions, y) -> np.ndarray:
+        return -_mixture_log_density(predictions[..., 0], predictions[..., 1], y)
 
     def _output_problems(self, n_outputs: int) -> list[str]:
         problems = []
@@ -305,6 +294,10 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             problems.append(f"a target scale of {self.y_scale_!r}")
         if n_outputs != (1 if self.log_noise_mean_ is not None else 2):
             problems.append(f"{n_outputs} network outputs for its noise model")
+        elif self.log_noise_mean_ is not None and not (
+            np.shape(self.log_noise_mean_) == np.shape(self.log_noise_std_) == (1,)
+        ):
+            problems.append(f"a log noise scale of shape {np.shape(self.log_noise_mean_)}")
         return problems
 
     def _extra_posterior(self):
@@ -415,6 +408,34 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             mixture_quantiles(draws.mean, draws.noise_scale, tails) for draws in self._iter_draws(X)
         ]
         return np.concatenate(chunks)
+
+
+def _weighted_mean_and_scale(y: np.ndarray, sample_weight: np.ndarray) -> tuple[float, float]:
+    """Weighted mean and sd of the targets (weights as row counts: integer weights and
+    repeated rows give the same fit), computed on ``y / max|y|`` so that neither huge nor
+    tiny targets overflow; a constant or unusable target is refused."""
+    if not np.sum(sample_weight) > 0:
+        raise ValueError("sample_weight sums to zero: give some rows a positive weight.")
+    used = y[sample_weight > 0]
+    magnitude = float(np.max(np.abs(used)))
+    if magnitude > 0:
+        unit = used / magnitude
+        weights = sample_weight[sample_weight > 0]
+        centre = np.average(unit, weights=weights)
+        mean = float(centre * magnitude)
+        scale = float(np.sqrt(np.average((unit - centre) ** 2, weights=weights)) * magnitude)
+    else:
+        mean, scale = 0.0, 0.0
+    if not scale > 0:
+        if len(used) == 1:
+            found = f"there is only 1 sample with a positive weight (y = {float(used[0])!r})"
+        else:
+            found = f"all {len(used)} samples with a positive weight have y = {float(used[0])!r}"
+        raise ValueError(
+            f"BayesianMLPRegressor needs targets that vary, but {found}. Fit on more data, "
+            "or predict the constant."
+        )
+    return mean, scale
 
 
 def _variance_parts(draws: PredictiveDraws) -> PredictiveVariance:
