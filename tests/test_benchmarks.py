@@ -1,6 +1,7 @@
 """The seed reproduction runs end to end (quick settings) and writes its table and figures."""
 
 import csv
+import json
 import runpy
 import sys
 from pathlib import Path
@@ -98,3 +99,45 @@ def test_posterior_quality_script_quick_run(tmp_path, monkeypatch):
     ]:
         assert f"| {name} | {score} |" in table
     assert (tmp_path / "posterior_quality.png").stat().st_size > 10_000
+
+
+def test_defaults_study_script_quick_run(tmp_path, monkeypatch):
+    script = SCRIPT.parent / "defaults_study.py"
+    monkeypatch.syspath_prepend(str(script.parent))
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    rows = [json.loads(line) for line in (tmp_path / "defaults_study_quick.jsonl").open()]
+    # One candidate: 2 log-loss data sets x 1 fold, 1 + 1 + 2 OOD scenarios x 1 seed.
+    assert len(rows) == 2 + 4
+    assert {row["candidate"] for row in rows} == {"relu16x16_p2"}
+    assert all(row["error"] is None and row["n_iter"] == 300 for row in rows)
+    for row in rows:
+        for key, value in row.items():
+            if key.startswith("auroc|"):
+                assert set(value) == {"std", "epistemic", "total"}
+                assert all(0.0 <= auroc <= 1.0 for auroc in value.values())
+    table = (tmp_path / "defaults_study_quick.md").read_text()
+    assert "| relu16x16_p2 (default) | " in table
+    assert "### BNN score: epistemic" in table
+    # --summarise-only fits nothing and makes the same tables again.
+    argv = [str(script), "--quick", "--summarise-only", "--out", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", argv)
+    runpy.run_path(str(script), run_name="__main__")
+    assert (tmp_path / "defaults_study_quick.md").read_text() == table
+    assert len((tmp_path / "defaults_study_quick.jsonl").read_text().splitlines()) == 6
+
+
+def test_defaults_study_tables_of_the_stored_results(tmp_path, monkeypatch):
+    """The committed tables are what --summarise-only makes of the committed JSON lines."""
+    script = SCRIPT.parent / "defaults_study.py"
+    results = SCRIPT.parent / "results"
+    (tmp_path / "defaults_study.jsonl").write_text((results / "defaults_study.jsonl").read_text())
+    monkeypatch.syspath_prepend(str(script.parent))
+    argv = [str(script), "--summarise-only", "--out", str(tmp_path)]
+    monkeypatch.setattr(sys, "argv", argv)
+    runpy.run_path(str(script), run_name="__main__")
+    table = (tmp_path / "defaults_study.md").read_text()
+    assert table == (results / "defaults_study.md").read_text()
+    # the README's row of the old default ("current" in the JSON lines) and of the new one
+    assert "| relu32_p2 (old default) | 0.102 | 0.093 | 0.084 | 0.128 | 0.093 | 4 |" in table
+    assert "| 0.805 | 0.791 | 0.980 | 0.822 | 1.2 |" in table
