@@ -7,7 +7,8 @@ the rows). Per model and data set: RMSE; the negative log predictive density per
 (NLL) and the CRPS where the model has a predictive distribution; coverage and mean width
 of its central 90 % interval; fit and predict seconds. Predictive distributions: the
 regressors' own mixture of Normals; the Gaussian process's and BayesianRidge's Normal; a
-Normal with the trees' mean and spread for the random forest; HistGradientBoosting's
+Normal for the random forest with the trees' mean and a variance of the trees' spread
+plus the out-of-bag residual variance; HistGradientBoosting's
 intervals from two quantile-loss models (no density, so no NLL or CRPS). Writes
 ``compare_regression.md``, ``compare_regression.csv`` and ``compare_regression_1d.png``
 (the 1-D problem: data, predictive mean and 50/90 % bands of the regressor and of the
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.stats import norm
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
@@ -84,16 +86,26 @@ class Quantiles:
         return self
 
 
-def models(quick: bool, n_rows: int) -> dict:
+class ForestWithNoise(RandomForestRegressor):
+    """A random forest that also keeps its out-of-bag residual variance (the noise)."""
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.noise_variance_ = float(np.mean((self.oob_prediction_ - y) ** 2))
+        return self
+
+
+def models(quick: bool, n_rows: int, n_features: int) -> dict:
     bnn = {"max_iter": 300, "tol": None, "n_draws": 100} if quick else {}
-    kernel = ConstantKernel() * RBF(np.ones(1)) + WhiteKernel()
+    # One length scale per feature, so that irrelevant features can be switched off.
+    kernel = ConstantKernel() * RBF(np.ones(n_features)) + WhiteKernel()
     chosen = {
         "BayesianMLP": make_pipeline(StandardScaler(), BayesianMLPRegressor(random_state=0, **bnn)),
         "BayesianMLP heteroscedastic": make_pipeline(
             StandardScaler(),
             BayesianMLPRegressor(noise="heteroscedastic", random_state=0, **bnn),
         ),
-        "RandomForest": RandomForestRegressor(random_state=0),
+        "RandomForest": ForestWithNoise(oob_score=True, random_state=0),
         "HistGradientBoosting (quantile)": Quantiles(),
         "GaussianProcess": make_pipeline(
             StandardScaler(),
@@ -101,7 +113,11 @@ def models(quick: bool, n_rows: int) -> dict:
         ),
         "BayesianRidge": make_pipeline(StandardScaler(), BayesianRidge()),
         "MLP": make_pipeline(
-            StandardScaler(), MLPRegressor(max_iter=50 if quick else 1000, random_state=0)
+            StandardScaler(),
+            TransformedTargetRegressor(
+                MLPRegressor(max_iter=50 if quick else 1000, random_state=0),
+                transformer=StandardScaler(),
+            ),
         ),
     }
     if n_rows > GP_MAX_ROWS:
@@ -126,8 +142,10 @@ def predictive(model, X) -> dict:
     if isinstance(last, GaussianProcessRegressor | BayesianRidge):
         mean, std = last.predict(Xt, return_std=True)
     elif isinstance(last, RandomForestRegressor):
+        # The trees' spread plus the noise: the out-of-bag residual variance.
         per_tree = np.stack([tree.predict(Xt) for tree in last.estimators_])
-        mean, std = per_tree.mean(axis=0), per_tree.std(axis=0) + 1e-9
+        mean = per_tree.mean(axis=0)
+        std = np.sqrt(per_tree.var(axis=0) + last.noise_variance_)
     else:
         return {"mean": model.predict(X)}
     z = norm.ppf((1 + COVERAGE) / 2)
@@ -189,7 +207,7 @@ def run(quick: bool) -> list[dict]:
     for data_name, (X, y) in datasets(quick).items():
         n_splits = 2 if quick else (3 if len(X) > 5000 else 5)
         folds = KFold(n_splits=n_splits, shuffle=True, random_state=0)
-        for name, model in models(quick, len(X)).items():
+        for name, model in models(quick, *X.shape).items():
             for fold, (train, test) in enumerate(folds.split(X)):
                 scores = score_split(model, X[train], y[train], X[test], y[test])
                 rows.append({"data": data_name, "model": name, "fold": fold, **scores})
@@ -229,7 +247,7 @@ def plot_1d(path: Path, quick: bool) -> None:
 
     X, y = heteroscedastic_1d(200 if quick else 500, 0)
     grid = np.linspace(-3.5, 3.5, 300)[:, None]
-    fitted = models(quick, len(X))
+    fitted = models(quick, *X.shape)
     figure, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharey=True)
     names = ["BayesianMLP", "BayesianMLP heteroscedastic", "GaussianProcess"]
     for ax, name in zip(axes, names):
