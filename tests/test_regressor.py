@@ -1,10 +1,13 @@
 """BayesianMLPRegressor: fit, predictive mean and sd, intervals, noise models, bad targets."""
 
+import warnings
+
 import numpy as np
 import pytest
 import skops.io as sio
 from scipy.optimize import brentq
 from scipy.stats import norm
+from sklearn.exceptions import ConvergenceWarning
 
 from bnn_sklearn import TRUSTED_TYPES, BayesianMLPRegressor
 from bnn_sklearn._regressor import mixture_quantiles
@@ -159,3 +162,22 @@ def test_early_stopping_keeps_the_posterior_with_the_best_held_out_density():
     ).fit(X, y)
     assert reg.best_validation_loss_ == reg.validation_loss_.min()
     assert reg.best_validation_loss_ < 0  # a density, on the standardised target: sd ~0.14
+
+
+def test_nuts_keeps_the_noise_scale_with_the_weights_and_predicts_from_the_draws():
+    X, y = noisy_sine(120, seed=7)
+    reg = BayesianMLPRegressor(
+        method="nuts", hidden_layer_sizes=(8,), chains=2, tune=100, draws=50, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # short chains
+        reg.fit(X, y)
+    n_layer_params = 1 * 8 + 8 + 8 * 1 + 1
+    assert reg.posterior_draws_.shape == (100, n_layer_params + 1)
+    log_noise = reg.posterior_draws_[:, -1]
+    np.testing.assert_allclose(reg.log_noise_mean_, [log_noise.mean()], rtol=1e-6)
+    draws = reg.predict_draws(X[:5])
+    np.testing.assert_allclose(
+        np.sort(draws.noise_scale[:, 0]), np.sort(np.exp(log_noise) * reg.y_scale_)
+    )
+    assert reg.score(X, y) > 0.8
