@@ -35,6 +35,12 @@ SETTINGS = {
     "2x(500+250) depth 8": dict(chains=2, tune=500, draws=250, max_treedepth=8),
     "2x(500+250) depth 6": dict(chains=2, tune=500, draws=250, max_treedepth=6),
     "2x(300+200) depth 8": dict(chains=2, tune=300, draws=200, max_treedepth=8),
+    "2x(500+500) depth 8 accept 0.95": dict(
+        chains=2, tune=500, draws=500, max_treedepth=8, target_accept=0.95
+    ),
+    "2x(1000+250) depth 8 accept 0.95": dict(
+        chains=2, tune=1000, draws=250, max_treedepth=8, target_accept=0.95
+    ),
     "4x(500+250) depth 8": dict(chains=4, tune=500, draws=250, max_treedepth=8),
     "2x(500+250) depth 8 accept 0.9": dict(
         chains=2, tune=500, draws=250, max_treedepth=8, target_accept=0.9

@@ -415,11 +415,12 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         This is the epistemic spread: how much the fitted networks disagree about the
         probability of each class. It is small where the data pin the function down and
         largest along the decision boundary, more so where the boundary runs on beyond the
-        training data than where it passes between training points. Fitted by mean-field
-        ADVI with the default network it is no detector of inputs unlike the training
-        data: away from the data a ReLU network extrapolates linearly and ADVI's draws
-        agree in most directions. NUTS's draws (``method="nuts"``) and networks of two
-        hidden layers disagree more there (see the README). It is not the standard deviation
+        training data than where it passes between training points. Away from the data
+        the draws of the default two-layer network disagree more than near it: on moons,
+        far points got a larger std than held-out near ones with AUROC 0.78 for ADVI and
+        0.97 for NUTS (``method="nuts"``), against 0.56 for a random forest's entropy. It
+        detects less well inputs that a tree sees at once, such as every feature shifted
+        beyond its training range (see the README). It is not the standard deviation
         of sampled labels, which for a Bernoulli is ``sqrt(p * (1 - p))``, a function of
         the mean probability that says nothing new.
 
