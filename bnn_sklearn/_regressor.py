@@ -6,7 +6,7 @@ from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import logsumexp, ndtr
+from scipy.special import logsumexp, ndtr, ndtri
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
@@ -15,9 +15,10 @@ from ._compat import StrOptions, _fit_context
 from ._likelihoods import MIN_NOISE_SCALE
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
-#: Bisection steps of the predictive quantiles: the bracket of 20 noise sds shrinks to
-#: about 1e-11 of one.
-QUANTILE_STEPS = 40
+#: The search for a predictive quantile stops when its bracket is narrower than this many
+#: of the smallest noise sd, or after this many bisection steps.
+QUANTILE_TOLERANCE = 1e-6
+QUANTILE_STEPS = 60
 
 
 class PredictiveDraws(NamedTuple):
@@ -386,7 +387,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         """Central predictive intervals: quantiles of the predictive mixture.
 
         The bounds are the ``(1 - coverage) / 2`` and ``(1 + coverage) / 2`` quantiles of
-        the mixture of the draws' Normals, found by bisection (not a Gaussian
+        the mixture of the draws' Normals, found numerically (not a Gaussian
         approximation: a skewed or two-humped predictive gets asymmetric intervals).
 
         Parameters
@@ -454,6 +455,11 @@ def _mixture_log_density(means: np.ndarray, scales: np.ndarray, y: np.ndarray) -
 def mixture_quantiles(means: np.ndarray, scales: np.ndarray, probabilities) -> np.ndarray:
     """Quantiles of equal-weight mixtures of Normals, one mixture per column.
 
+    The ``p`` quantile of a mixture lies between the smallest and the largest ``p``
+    quantile of its components (below all of them every component's CDF is under ``p``,
+    and so is their mean); bisection on the mixture's CDF narrows that bracket to
+    ``QUANTILE_TOLERANCE`` times the smallest component sd.
+
     Parameters
     ----------
     means, scales : ndarray of shape (n_components, n_mixtures)
@@ -466,13 +472,15 @@ def mixture_quantiles(means: np.ndarray, scales: np.ndarray, probabilities) -> n
     quantiles : ndarray of shape (n_mixtures, n_probabilities)
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
-    # Every quantile in (0.0001, 0.9999) lies within 10 sds of some component.
-    low = np.min(means - 10 * scales, axis=0)[:, None] + np.zeros(probabilities.size)
-    high = np.max(means + 10 * scales, axis=0)[:, None] + np.zeros(probabilities.size)
+    component = means[..., None] + scales[..., None] * ndtri(probabilities)
+    low, high = component.min(axis=0), component.max(axis=0)
+    tolerance = QUANTILE_TOLERANCE * scales.min(axis=0)[:, None]
     for _ in range(QUANTILE_STEPS):
+        if np.all(high - low <= tolerance):
+            break
         middle = 0.5 * (low + high)
-        cdf = ndtr((middle[None] - means[..., None]) / scales[..., None]).mean(axis=0)
-        below = cdf < probabilities
+        below = ndtr((middle[None] - means[..., None]) / scales[..., None]).mean(axis=0)
+        below = below < probabilities
         low = np.where(below, middle, low)
         high = np.where(below, high, middle)
     return 0.5 * (low + high)
