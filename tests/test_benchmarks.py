@@ -51,6 +51,19 @@ def test_compare_regression_script_quick_run(tmp_path, monkeypatch):
     assert (tmp_path / "compare_regression_1d.png").stat().st_size > 10_000
 
 
+def test_regressor_defaults_script_quick_run(tmp_path, monkeypatch):
+    script = SCRIPT.parent / "regressor_defaults.py"
+    monkeypatch.syspath_prepend(str(script.parent))
+    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
+    runpy.run_path(str(script), run_name="__main__")
+    rows = (tmp_path / "regressor_defaults.md").read_text().splitlines()[4:]
+    assert [row.split(" | ")[0] for row in rows] == [
+        "| (16, 16) relu, prior 2",
+        "| (16, 16) relu, prior 1",
+    ]
+    assert sorted(row.split(" | ")[-2] for row in rows) == ["1.0", "2.0"]  # NLL ranks
+
+
 def test_uncertainty_script_quick_run(tmp_path, monkeypatch):
     script = SCRIPT.parent / "uncertainty.py"
     monkeypatch.syspath_prepend(str(script.parent))
