@@ -10,7 +10,9 @@ ESTIMATORS = [
     BayesianMLPClassifier(**ADVI),
     BayesianMLPClassifier(**NUTS),
     BayesianMLPRegressor(**ADVI),
-    BayesianMLPRegressor(**{**ADVI, "noise": "heteroscedastic"}),
+    # The noise output starts small and is learned after the mean: 1,000 iterations left
+    # check_regressors_train's R^2 below 0.5 on Python 3.11, 2,000 passed on both lines.
+    BayesianMLPRegressor(**{**ADVI, "noise": "heteroscedastic", "max_iter": 2000}),
     BayesianMLPRegressor(**NUTS),
 ]
 
