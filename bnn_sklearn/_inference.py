@@ -93,7 +93,7 @@ class CompiledADVI:
         # Generators are reseeded on every fit; everything else restarts from these values.
         self._initial_state = {var: var.get_value() for var in self._state if var not in self._rngs}
         self._flat_index = self._flat_layout(group.ordering)
-        with _quiet_blas_notice():
+        with _quiet_blas_notice(), _exact_arithmetic():
             self._run = self._compile_scan(updates)
 
     def _flat_layout(self, ordering) -> np.ndarray:
@@ -282,6 +282,17 @@ class _StoppingRule:
         self.best = min(self.best, score)
         self.stopped = self.no_improvement >= self.patience
         return self.stopped
+
+
+def _exact_arithmetic():
+    """Compile without Numba's fastmath.
+
+    Reassociated sums can depend on the arrays' memory alignment: the same
+    ``random_state`` gave fits that differed in the last digit between a long-lived
+    process and fresh worker processes (Python 3.13), and NUTS's trajectories turn such
+    differences into other draws.
+    """
+    return pytensor.config.change_flags(numba__fastmath=False)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from ._inference import POOL_SIZE, _EnginePool, _quiet_blas_notice
+from ._inference import POOL_SIZE, _EnginePool, _exact_arithmetic, _quiet_blas_notice
 from ._network import Architecture, build_network, parameter_names
 from ._posterior import Posterior, iter_network_draws, thin
 from .exceptions import DivergenceError
@@ -237,18 +237,6 @@ def predictive_rhat(chains: np.ndarray, layer_sizes, activation: str, X: np.ndar
     # NaN where every draw predicts the same: a saturated row, or, if all are, stuck chains.
     rhat = rhat[np.isfinite(rhat)]
     return float(rhat.max()) if rhat.size else np.inf
-
-
-def _exact_arithmetic():
-    """Compile without Numba's fastmath.
-
-    Reassociated sums can depend on the arrays' memory alignment, and NUTS's trajectories
-    turn such last-digit differences into other draws: the same ``random_state`` would
-    give different draws in different processes.
-    """
-    import pytensor
-
-    return pytensor.config.change_flags(numba__fastmath=False)
 
 
 def _cores(chains: int) -> int:
