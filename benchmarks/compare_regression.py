@@ -42,6 +42,7 @@ from sklearn.preprocessing import StandardScaler
 
 import bnn_sklearn
 from bnn_sklearn import BayesianMLPRegressor
+from bnn_sklearn._regressor import _mixture_log_density
 
 RESULTS = Path(__file__).parent / "results"
 COVERAGE = 0.9
@@ -158,9 +159,7 @@ def predictive(model, X) -> dict:
 
 def mixture_nll_and_crps(means, scales, y, seed=0) -> tuple[float, float]:
     """NLL of y under the mixture of Normals (exact) and its CRPS (sampled)."""
-    log_density = norm.logpdf(y, means, scales)
-    top = log_density.max(axis=0)
-    nll = -np.mean(top + np.log(np.mean(np.exp(log_density - top), axis=0)))
+    nll = -np.mean(_mixture_log_density(means, scales, y))
     rng = np.random.default_rng(seed)
     pick = rng.integers(len(means), size=(CRPS_SAMPLES, len(y)))
     rows = np.arange(len(y))

@@ -33,7 +33,7 @@ from pytensor.graph.replace import clone_replace
 from pytensor.tensor.random.type import RandomGeneratorType
 
 from ._network import Architecture, build_network, parameter_names
-from ._posterior import Posterior
+from ._posterior import Posterior, softplus, softplus_inverse
 from .exceptions import DivergenceError
 
 #: Iterations per compiled call; also the window of the smoothed loss checked for convergence.
@@ -41,16 +41,6 @@ CHECK_INTERVAL = 100
 _PYTENSOR_MAJOR = int(pytensor.__version__.split(".")[0])
 #: Compiled engines kept in the process (least recently used are dropped first).
 POOL_SIZE = 16
-
-
-def softplus_inverse(x: np.ndarray | float) -> np.ndarray:
-    """The ``rho`` whose softplus is ``x``: how PyMC parametrises a positive scale."""
-    x = np.asarray(x, dtype=np.float64)
-    return x + np.log(-np.expm1(-x))
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, x)
 
 
 @dataclass(frozen=True)

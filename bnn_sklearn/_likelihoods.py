@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+from ._posterior import softplus_inverse
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ LIKELIHOODS = {
             "float64",
             initial_output_bias=(
                 0.0,
-                float(np.log(np.expm1(INITIAL_NOISE_SCALE - MIN_NOISE_SCALE))),
+                float(softplus_inverse(INITIAL_NOISE_SCALE - MIN_NOISE_SCALE)),
             ),
         ),
     )

@@ -39,6 +39,16 @@ class Posterior:
     draws: np.ndarray | None = None
 
 
+def softplus_inverse(x: np.ndarray | float) -> np.ndarray:
+    """The ``rho`` whose softplus is ``x``: how PyMC parametrises a positive scale."""
+    x = np.asarray(x, dtype=np.float64)
+    return x + np.log(-np.expm1(-x))
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
 def n_parameters(layer_sizes: tuple[int, ...]) -> int:
     """Weights and biases of a network with these layer sizes."""
     return sum(n_in * n_out + n_out for n_in, n_out in pairwise(layer_sizes))

@@ -13,6 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from ._base import BaseBayesianMLP, Targets
 from ._compat import StrOptions, _fit_context
 from ._likelihoods import MIN_NOISE_SCALE
+from ._posterior import softplus
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
@@ -293,7 +294,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
     def _link(self, outputs, extras):
         """Each draw's mean and noise scale, stacked on the last axis (standardised)."""
         if outputs.shape[-1] == 2:  # heteroscedastic: the second output is the noise's
-            scale = np.logaddexp(0.0, outputs[..., 1]) + MIN_NOISE_SCALE
+            scale = softplus(outputs[..., 1]) + MIN_NOISE_SCALE
         else:
             scale = np.broadcast_to(np.exp(extras[:, :1]), outputs.shape[:-1])
         return np.stack([outputs[..., 0], scale], axis=-1)
