@@ -1,18 +1,19 @@
 """The Bayesian MLP regressor against forests, boosting, a Gaussian process and linear models.
 
-K-fold cross-validation (fixed seeds) on four data sets: diabetes, ``make_friedman1``
-(1,000 rows), a 1-D problem whose noise grows away from 0, and ``make_friedman1`` with
-20,000 rows (minibatch ADVI; the Gaussian process is left out there, its cost is cubic in
-the rows). Per model and data set: RMSE; the negative log predictive density per row
-(NLL) and the CRPS where the model has a predictive distribution; coverage and mean width
-of its central 90 % interval; fit and predict seconds. Predictive distributions: the
-regressors' own mixture of Normals; the Gaussian process's and BayesianRidge's Normal; a
-Normal for the random forest with the trees' mean and a variance of the trees' spread
-plus the out-of-bag residual variance; HistGradientBoosting's
-intervals from two quantile-loss models (no density, so no NLL or CRPS). Writes
-``compare_regression.md``, ``compare_regression.csv`` and ``compare_regression_1d.png``
-(the 1-D problem: data, predictive mean and 50/90 % bands of the regressor and of the
-Gaussian process) to ``--out`` (default ``benchmarks/results``).
+K-fold cross-validation (fixed seeds) on four data sets: diabetes, ``make_friedman1`` (1,000
+rows), a 1-D problem whose noise grows away from 0, and ``make_friedman1`` with 20,000 rows
+(minibatch ADVI; the Gaussian process is fitted there on a random 1,000 of the training
+rows, its cost is cubic in the rows). NGBoost joins when it is installed (``pip install
+ngboost``). Per model and data set: RMSE; the negative log predictive density per row (NLL)
+and the CRPS where the model has a predictive distribution; coverage and mean width of its
+central 90 % interval; fit and predict seconds. Predictive distributions: the regressors'
+own mixture of Normals; the Gaussian process's, BayesianRidge's and NGBoost's Normal; a
+Normal for the random forest with the trees' mean and a variance of the trees' spread plus
+the out-of-bag residual variance; HistGradientBoosting's intervals from two quantile-loss
+models (no density, so no NLL or CRPS). Writes ``compare_regression.md``,
+``compare_regression.csv`` and ``compare_regression_1d.png`` (the 1-D problem: data,
+predictive mean and 50/90 % bands of the regressor and of the Gaussian process) to ``--out``
+(default ``benchmarks/results``).
 
     python benchmarks/compare_regression.py            # the real run
     python benchmarks/compare_regression.py --quick    # a smoke run
@@ -44,12 +45,19 @@ import bnn_sklearn
 from bnn_sklearn import BayesianMLPRegressor
 from bnn_sklearn._regressor import _mixture_log_density
 
+try:  # optional: pip install ngboost
+    from ngboost import NGBRegressor
+except ImportError:
+    NGBRegressor = None
+
 RESULTS = Path(__file__).parent / "results"
 COVERAGE = 0.9
 METRICS = ("rmse", "nll", "crps", "coverage_90", "width_90", "fit_s", "predict_s")
 #: Samples per row of a mixture's CRPS estimate.
 CRPS_SAMPLES = 400
-GP_MAX_ROWS = 2000
+#: Largest training set the Gaussian process is fitted on; above it, on a random subsample
+#: of this many rows.
+GP_MAX_ROWS = 1000
 
 
 def heteroscedastic_1d(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +95,15 @@ class Quantiles:
         return self
 
 
+class Subsampled(GaussianProcessRegressor):
+    """A Gaussian process fitted on a random ``GP_MAX_ROWS`` of the training rows (its cost
+    is cubic in the rows), as a user with a large data set would fit one."""
+
+    def fit(self, X, y):
+        keep = np.random.default_rng(0).permutation(len(X))[:GP_MAX_ROWS]
+        return super().fit(X[keep], y[keep])
+
+
 class ForestWithNoise(RandomForestRegressor):
     """A random forest that also keeps its out-of-bag residual variance (the noise)."""
 
@@ -112,6 +129,9 @@ def models(quick: bool, n_rows: int, n_features: int) -> dict:
             StandardScaler(),
             GaussianProcessRegressor(kernel, normalize_y=True, random_state=0),
         ),
+        f"GaussianProcess ({GP_MAX_ROWS:,}-row subsample)": make_pipeline(
+            StandardScaler(), Subsampled(kernel, normalize_y=True, random_state=0)
+        ),
         "BayesianRidge": make_pipeline(StandardScaler(), BayesianRidge()),
         "MLP": make_pipeline(
             StandardScaler(),
@@ -121,8 +141,15 @@ def models(quick: bool, n_rows: int, n_features: int) -> dict:
             ),
         ),
     }
-    if n_rows > GP_MAX_ROWS:
-        del chosen["GaussianProcess"]
+    del chosen[
+        "GaussianProcess"
+        if n_rows > GP_MAX_ROWS
+        else f"GaussianProcess ({GP_MAX_ROWS:,}-row subsample)"
+    ]
+    if NGBRegressor is not None:
+        chosen["NGBoost"] = NGBRegressor(
+            n_estimators=50 if quick else 500, verbose=False, random_state=0
+        )
     return chosen
 
 
@@ -140,7 +167,10 @@ def predictive(model, X) -> dict:
             "interval": last.predict_interval(Xt, coverage=COVERAGE),
             "mixture": (draws.mean, draws.noise_scale),
         }
-    if isinstance(last, GaussianProcessRegressor | BayesianRidge):
+    if NGBRegressor is not None and isinstance(last, NGBRegressor):
+        params = last.pred_dist(Xt).params
+        mean, std = params["loc"], params["scale"]
+    elif isinstance(last, GaussianProcessRegressor | BayesianRidge):
         mean, std = last.predict(Xt, return_std=True)
     elif isinstance(last, RandomForestRegressor):
         # The trees' spread plus the noise: the out-of-bag residual variance.

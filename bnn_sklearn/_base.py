@@ -295,7 +295,7 @@ class BaseBayesianMLP(BaseEstimator):
             y,
             sample_weight=sample_weight,
             total_size=total_size,
-            prior_scale=self.prior_scale,
+            prior_scale=self._prior_scale(),
             learning_rate=self.learning_rate,
             init=init,
             seed=int(fit_seed),
@@ -315,6 +315,8 @@ class BaseBayesianMLP(BaseEstimator):
             draws_seed,
         )
         self.n_samples_seen_ = n_samples_seen
+        if monitor is None and not incremental:
+            self._check_loss_give_back()
         if tol is not None and not result.converged:
             warn_at_caller(
                 f"ADVI did not converge in max_iter={self.max_iter} iterations; increase "
@@ -356,7 +358,7 @@ class BaseBayesianMLP(BaseEstimator):
                 X,
                 y,
                 sample_weight=targets.sample_weight,
-                prior_scale=self.prior_scale,
+                prior_scale=self._prior_scale(),
                 sampler=sampler,
                 chains=self.chains,
                 tune=self.tune,
@@ -422,6 +424,30 @@ class BaseBayesianMLP(BaseEstimator):
         )
         self.n_divergences_ = self.rhat_ = self.ess_ = self.predictive_rhat_ = None
         self.draws_seed_ = int(draws_seed)
+
+    def _prior_scale(self) -> float:
+        """The prior's standard deviation this fit uses (subclasses resolve ``"auto"``)."""
+        return self.prior_scale
+
+    def _check_loss_give_back(self) -> None:
+        """Warn when ADVI's loss ended far above its best point (a learning rate too high
+        for the data, or unscaled inputs): the fitted posterior is not the best one seen."""
+        from ._inference import UNSTABLE_GIVE_BACK, loss_give_back
+
+        give_back = loss_give_back(self.loss_curve_, self.n_iter_no_change)
+        if give_back <= UNSTABLE_GIVE_BACK:
+            return
+        where = (
+            "above where it started"
+            if give_back > 1
+            else f"{give_back:.0%} of the way back from its best point to its start"
+        )
+        warn_at_caller(
+            f"ADVI was unstable: its loss ended {where}, so the fit is poor. Standardise the "
+            f"inputs (e.g. with sklearn's StandardScaler) or lower learning_rate (it is "
+            f"{self.learning_rate:g}).",
+            ConvergenceWarning,
+        )
 
     def _run_advi(self, arch, X, y, **settings):
         """Fit ADVI with a pooled compiled engine (the benchmarks swap in stock ``pm.fit``)."""
