@@ -1,10 +1,12 @@
-"""Calibration metrics, and a scorer for scikit-learn's model selection tools."""
+"""Calibration and accuracy-rejection metrics, and scorers for scikit-learn's model selection
+tools."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.metrics import brier_score_loss
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import check_array, check_consistent_length
 
@@ -83,6 +85,46 @@ def calibration_bins(y_true, y_prob, *, n_bins: int = 15, labels=None):
     correct = labels[y_prob.argmax(axis=1)] == y_true
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     return confidence, correct, np.searchsorted(edges[1:-1], confidence, side="left")
+
+
+def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, max_rejected=0.5, n_points=26):
+    """Accuracy on the most certain samples as the most uncertain ones are set aside.
+
+    Returns
+    -------
+    rejected : ndarray of shape (n_points,)
+        Fractions rejected, from 0 to ``max_rejected``.
+    accuracy : ndarray of shape (n_points,)
+        Accuracy on the samples kept.
+    """
+    order = np.argsort(np.asarray(uncertainty), kind="stable")
+    correct = (np.asarray(y_true) == np.asarray(y_pred))[order]
+    rejected = np.linspace(0.0, max_rejected, n_points)
+    kept = np.maximum(1, np.round((1 - rejected) * len(correct)).astype(int))
+    return rejected, np.array([correct[:k].mean() for k in kept])
+
+
+def accuracy_rejection_score(estimator, X, y, *, max_rejected: float = 0.5) -> float:
+    """Scorer: mean accuracy on the points kept as 0 to ``max_rejected`` of them are set
+    aside, least confident first (confidence: the highest class probability of
+    ``estimator.predict_proba(X)``). Greater is better; a model whose confidence ranks its
+    errors first scores above its plain accuracy.
+    """
+    proba = estimator.predict_proba(X)
+    predicted = estimator.classes_[proba.argmax(axis=1)]
+    _, accuracy = accuracy_rejection_curve(
+        y, predicted, -proba.max(axis=1), max_rejected=max_rejected
+    )
+    return float(accuracy.mean())
+
+
+def neg_brier_score(estimator, X, y) -> float:
+    """Scorer: minus the Brier score of ``predict_proba`` (any labels, two or more classes;
+    scikit-learn's ``"neg_brier_score"`` needs ``pos_label`` for text labels)."""
+    proba, classes = estimator.predict_proba(X), estimator.classes_
+    if proba.shape[1] == 2:
+        return -brier_score_loss(y, proba[:, 1], pos_label=classes[1])
+    return -brier_score_loss(y, proba, labels=classes)
 
 
 def neg_expected_calibration_error(estimator, X, y) -> float:

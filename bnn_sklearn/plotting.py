@@ -1,13 +1,14 @@
 """Figures for fitted classifiers (needs matplotlib: ``pip install bnn-sklearn[plot]``).
 
 Every function draws on ``ax`` (a new figure's axes when None) and returns the Axes.
+``accuracy_rejection_curve`` lives in :mod:`bnn_sklearn.metrics` and is importable here too.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .metrics import calibration_bins, expected_calibration_error
+from .metrics import accuracy_rejection_curve, calibration_bins, expected_calibration_error
 
 _SURFACES = {
     "proba": ("RdBu_r", "Posterior predictive P(y={label})", "Highest class probability"),
@@ -150,23 +151,6 @@ def plot_reliability_diagram(y_true, y_prob, *, n_bins=15, labels=None, ax=None,
     ax.set(xlabel="confidence (top class)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1))
     ax.legend()
     return ax
-
-
-def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, max_rejected=0.5, n_points=26):
-    """Accuracy on the most certain samples as the most uncertain ones are set aside.
-
-    Returns
-    -------
-    rejected : ndarray of shape (n_points,)
-        Fractions rejected, from 0 to ``max_rejected``.
-    accuracy : ndarray of shape (n_points,)
-        Accuracy on the samples kept.
-    """
-    order = np.argsort(np.asarray(uncertainty), kind="stable")
-    correct = (np.asarray(y_true) == np.asarray(y_pred))[order]
-    rejected = np.linspace(0.0, max_rejected, n_points)
-    kept = np.maximum(1, np.round((1 - rejected) * len(correct)).astype(int))
-    return rejected, np.array([correct[:k].mean() for k in kept])
 
 
 def plot_accuracy_rejection(y_true, y_pred, uncertainty, *, max_rejected=0.5, ax=None, label=None):

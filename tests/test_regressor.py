@@ -109,6 +109,29 @@ def test_heteroscedastic_noise_follows_the_data_and_beats_a_constant_on_log_dens
     assert mean_log_density(varying) > mean_log_density(constant) + 0.1
 
 
+def test_prior_scale_auto_is_two_for_constant_noise_and_a_half_for_varying_noise():
+    X, y = noisy_sine(100, seed=5)
+    settings = {**FAST, "max_iter": 300, "tol": None}
+    for noise, scale in (("homoscedastic", 2.0), ("heteroscedastic", 0.5)):
+        auto = BayesianMLPRegressor(**settings, noise=noise).fit(X, y)
+        explicit = BayesianMLPRegressor(**settings, noise=noise, prior_scale=scale).fit(X, y)
+        other = BayesianMLPRegressor(**settings, noise=noise, prior_scale=1.0).fit(X, y)
+        np.testing.assert_array_equal(auto.predict(X), explicit.predict(X))
+        assert not np.array_equal(auto.predict(X), other.predict(X))
+
+
+def test_a_fit_whose_loss_ends_above_its_start_warns_with_advice():
+    # scikit-learn's common checks' data: inputs around 100, not standardised.
+    rng = np.random.RandomState(42)
+    X, y = rng.normal(loc=100, size=(100, 2)), rng.normal(size=100)
+    model = BayesianMLPRegressor(**{**FAST, "max_iter": 2000}, noise="heteroscedastic")
+    with pytest.warns(ConvergenceWarning, match="ended above where it started.*StandardScaler"):
+        model.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit((X - X.mean(axis=0)) / X.std(axis=0), y)
+
+
 @pytest.mark.parametrize(
     "y, message",
     [
