@@ -56,6 +56,8 @@ REGRESSION_SCORING = {
 }
 
 
+#: DataFrame column dtypes that the default preprocessing one-hot encodes.
+CATEGORICAL_DTYPES = ["object", "string", "category", "bool"]
 #: A float target with more distinct values than this is continuous even when every value
 #: is a whole number (diabetes' progression scores are).
 MAX_CLASSES_OF_FLOAT_TARGET = 20
@@ -85,13 +87,12 @@ def default_preprocessing(X):
     """Scale numeric columns; one-hot encode a DataFrame's text, category and bool columns."""
     if not hasattr(X, "select_dtypes"):
         return StandardScaler()
-    categorical = make_column_selector(dtype_include=["object", "string", "category", "bool"])
     return make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical),
         (
-            StandardScaler(),
-            make_column_selector(dtype_exclude=["object", "string", "category", "bool"]),
+            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+            make_column_selector(dtype_include=CATEGORICAL_DTYPES),
         ),
+        (StandardScaler(), make_column_selector(dtype_exclude=CATEGORICAL_DTYPES)),
     )
 
 
@@ -390,10 +391,14 @@ def _write_reliability(predictions: dict, y, folder: Path) -> bool:
     from .plotting import plot_reliability_diagram
 
     labels = np.unique(np.asarray(y))
+    # About 50 rows per bin, so that a small data set's diagram is not noise.
+    n_bins = int(np.clip(len(y) // 50, 5, 15))
     figure, ax = plt.subplots(figsize=(5.5, 5))
     for name, proba in predictions.items():
-        plot_reliability_diagram(np.asarray(y), proba, labels=labels, ax=ax, label=name)
-    ax.set_title("Out-of-fold reliability (top class)")
+        plot_reliability_diagram(
+            np.asarray(y), proba, labels=labels, n_bins=n_bins, ax=ax, label=name
+        )
+    ax.set_title(f"Out-of-fold predictions of the first repeat, {n_bins} bins")
     figure.tight_layout()
     figure.savefig(folder / "reliability.png", dpi=110)
     plt.close(figure)
