@@ -1,8 +1,9 @@
 """The Bayesian MLP against tree ensembles, neural networks and a linear model.
 
-Repeated stratified cross-validation (5 folds x 2 repeats, fixed seeds) on five data sets;
-per model and data set: accuracy, log loss, Brier score, expected calibration error, fit
-and predict seconds. Writes ``benchmarks/results/compare.md`` and ``compare.csv``.
+Repeated stratified cross-validation (5 folds x 2 repeats, fixed seeds) on five data sets,
+by ``bnn_sklearn.compare.compare``; per model and data set: accuracy, log loss, Brier
+score, expected calibration error, fit and predict seconds (predicting a test fold and
+scoring it). Writes ``benchmarks/results/compare.md`` and ``compare.csv``.
 
     python benchmarks/compare.py            # the real run
     python benchmarks/compare.py --quick    # a smoke run: two small data sets, 2 folds
@@ -17,8 +18,6 @@ import time
 import warnings
 from pathlib import Path
 
-import numpy as np
-from sklearn.base import clone
 from sklearn.datasets import (
     load_breast_cancer,
     load_digits,
@@ -34,17 +33,23 @@ from sklearn.ensemble import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler, label_binarize
+from sklearn.preprocessing import StandardScaler
 
 from bnn_sklearn import BayesianMLPClassifier
-from bnn_sklearn.metrics import expected_calibration_error
+from bnn_sklearn.compare import compare
 
 RESULTS = Path(__file__).parent / "results"
-METRICS = ("accuracy", "log_loss", "brier", "ece", "fit_s", "predict_s")
+#: The table's columns and the ``compare`` scores they come from.
+METRICS = {
+    "accuracy": "accuracy",
+    "log_loss": "log_loss",
+    "brier": "brier_score",
+    "ece": "ece",
+    "fit_s": "fit_seconds",
+    "predict_s": "predict_seconds",
+}
 
 
 def datasets(quick: bool) -> dict:
@@ -87,54 +92,27 @@ def models(quick: bool) -> dict:
     }
 
 
-def brier(y_true, proba, classes) -> float:
-    """Multiclass Brier score: mean squared distance to the one-hot label."""
-    onehot = label_binarize(y_true, classes=classes)
-    if onehot.shape[1] == 1:
-        onehot = np.column_stack([1 - onehot[:, 0], onehot[:, 0]])
-    return float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
-
-
-def score_split(model, X_train, y_train, X_test, y_test) -> dict:
-    start = time.perf_counter()
-    model.fit(X_train, y_train)
-    fit_s = time.perf_counter() - start
-    start = time.perf_counter()
-    proba = model.predict_proba(X_test)
-    predict_s = time.perf_counter() - start
-    classes = model.classes_
-    return {
-        "accuracy": accuracy_score(y_test, classes[proba.argmax(axis=1)]),
-        "log_loss": log_loss(y_test, proba, labels=classes),
-        "brier": brier(y_test, proba, classes),
-        "ece": expected_calibration_error(y_test, proba, labels=classes),
-        "fit_s": fit_s,
-        "predict_s": predict_s,
-    }
-
-
 def run(quick: bool) -> list[dict]:
-    folds = RepeatedStratifiedKFold(
-        n_splits=2 if quick else 5, n_repeats=1 if quick else 2, random_state=0
-    )
+    """Every model on every data set through ``bnn_sklearn.compare.compare``."""
     rows = []
     for data_name, (X, y) in datasets(quick).items():
-        splits = list(folds.split(X, y))
-        for model_name, model in models(quick).items():
-            start = time.perf_counter()
-            scores = [
-                score_split(clone(model), X[train], y[train], X[test], y[test])
-                for train, test in splits
-            ]
-            row = {"dataset": data_name, "model": model_name}
-            row |= {m: float(np.mean([s[m] for s in scores])) for m in METRICS}
-            rows.append(row)
-            print(
-                f"{data_name:>14} | {model_name:<22} | acc {row['accuracy']:.3f} | "
-                f"log loss {row['log_loss']:.3f} | ECE {row['ece']:.3f} | "
-                f"{time.perf_counter() - start:.1f} s",
-                flush=True,
+        start = time.perf_counter()
+        table = compare(
+            X,
+            y,
+            models=models(quick),
+            preprocessing=None,  # the models carry their own scalers
+            cv=2 if quick else 5,
+            n_repeats=1 if quick else 2,
+            random_state=0,
+        )
+        records = table if isinstance(table, list) else table.reset_index().to_dict("records")
+        for record in records:
+            rows.append(
+                {"dataset": data_name, "model": record["model"]}
+                | {metric: record[source] for metric, source in METRICS.items()}
             )
+        print(f"{data_name:>14} | {len(records)} models | {time.perf_counter() - start:.1f} s")
     return rows
 
 

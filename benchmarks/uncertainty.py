@@ -1,6 +1,8 @@
 """Is each model's uncertainty worth something? Accuracy-rejection and out-of-distribution.
 
-1. Accuracy-rejection: out-of-fold predictions (stratified 5-fold CV) on the five data sets
+1. Accuracy-rejection: out-of-fold predictions (stratified 5-fold CV by scikit-learn's
+   ``cross_validate``, from its fold models: the ranking needs each model's draws, trees or
+   members, which ``bnn_sklearn.compare`` does not keep) on the five data sets
    of ``compare.py``; accuracy on the points kept as the most uncertain 0-50 % are set
    aside. The Bayesian MLP (ADVI, and NUTS on the data sets small enough for it: up to
    ``NUTS_MAX_CELLS`` rows x features) ranks points by its epistemic and by its total
@@ -37,7 +39,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification, make_moons
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedKFold, cross_validate, train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -115,8 +117,10 @@ def rejection_rows(quick: bool) -> tuple[list[dict], dict]:
             start = time.perf_counter()
             predicted = np.empty_like(y)
             scores: dict[str, np.ndarray] = {}
-            for train, test in splits:
-                fold_model = clone(model).fit(X[train], y[train])
+            fitted = cross_validate(
+                model, X, y, cv=splits, return_estimator=True, return_indices=True
+            )
+            for fold_model, test in zip(fitted["estimator"], fitted["indices"]["test"]):
                 labels, fold_scores = read_uncertainty(name, fold_model, X[test])
                 predicted[test] = labels
                 for score, values in fold_scores.items():

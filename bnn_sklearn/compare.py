@@ -26,6 +26,14 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.linear_model import BayesianRidge, LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    brier_score_loss,
+    log_loss,
+    mean_absolute_error,
+    r2_score,
+    root_mean_squared_error,
+)
 from sklearn.model_selection import (
     RepeatedKFold,
     RepeatedStratifiedKFold,
@@ -38,22 +46,35 @@ from sklearn.utils.multiclass import type_of_target
 
 from ._classifier import BayesianMLPClassifier
 from ._regressor import BayesianMLPRegressor
-from .metrics import accuracy_rejection_score, neg_brier_score, neg_expected_calibration_error
+from .metrics import expected_calibration_error, mean_accuracy_kept
 
-#: Scores per task: scikit-learn scorer names or callables, all greater-is-better; the
-#: result reports the negated ones as losses (``neg_log_loss`` -> ``log_loss``).
-CLASSIFICATION_SCORING = {
-    "accuracy": "accuracy",
-    "neg_log_loss": "neg_log_loss",
-    "neg_brier_score": neg_brier_score,
-    "neg_ece": neg_expected_calibration_error,
-    "accuracy_rejection": accuracy_rejection_score,
-}
-REGRESSION_SCORING = {
-    "neg_root_mean_squared_error": "neg_root_mean_squared_error",
-    "neg_mean_absolute_error": "neg_mean_absolute_error",
-    "r2": "r2",
-}
+
+def classification_scores(estimator, X, y) -> dict:
+    """Every classification score of :func:`compare` from one ``predict_proba`` call: a
+    ``scoring`` callable for ``cross_validate``. Losses are losses (lower is better)."""
+    proba, labels = estimator.predict_proba(X), estimator.classes_
+    brier = (
+        brier_score_loss(y, proba[:, 1], pos_label=labels[1])
+        if proba.shape[1] == 2
+        else brier_score_loss(y, proba, labels=labels)
+    )
+    return {
+        "accuracy": accuracy_score(y, labels[proba.argmax(axis=1)]),
+        "log_loss": log_loss(y, proba, labels=labels),
+        "brier_score": brier,
+        "ece": expected_calibration_error(y, proba, labels=labels),
+        "accuracy_rejection": mean_accuracy_kept(y, proba, labels=labels),
+    }
+
+
+def regression_scores(estimator, X, y) -> dict:
+    """Every regression score of :func:`compare` from one ``predict`` call."""
+    predicted = estimator.predict(X)
+    return {
+        "root_mean_squared_error": root_mean_squared_error(y, predicted),
+        "mean_absolute_error": mean_absolute_error(y, predicted),
+        "r2": r2_score(y, predicted),
+    }
 
 
 #: DataFrame column dtypes that the default preprocessing one-hot encodes.
@@ -117,8 +138,8 @@ def compare(
     targets are scored by accuracy, log loss, Brier score, expected calibration error
     (ECE) and the accuracy-rejection summary (mean accuracy on the points kept as 0-50 %
     of them, least confident first, are set aside); continuous targets by RMSE, MAE and
-    R^2. Fit seconds and score seconds (predicting a test fold and scoring it) are
-    reported for both.
+    R^2, all from one prediction per fold. Fit and predict seconds (predicting a test fold
+    and scoring it) are reported for both.
 
     Parameters
     ----------
@@ -155,8 +176,8 @@ def compare(
     -------
     result : pandas.DataFrame or list of dict
         One row per model with, for each score, its mean over folds and its standard
-        deviation (``<score>_sd``); losses are reported as losses (``log_loss``,
-        ``brier_score``, ``ece``, ``root_mean_squared_error``, ...), lower is better. A
+        deviation (``<score>_sd``); losses are losses (``log_loss``, ``brier_score``,
+        ``ece``, ``root_mean_squared_error``, ...), lower is better. A
         DataFrame indexed by model when pandas is installed, else a list of dicts with a
         ``"model"`` key.
 
@@ -182,7 +203,7 @@ def compare(
     _check_folds(splitter, X, y, task)
     if isinstance(preprocessing, str) and preprocessing == "auto":
         preprocessing = default_preprocessing(X)
-    scoring = CLASSIFICATION_SCORING if task == "classification" else REGRESSION_SCORING
+    scoring = classification_scores if task == "classification" else regression_scores
     rows, predictions = [], {}
     for name, model in chosen.items():
         pipeline = model if preprocessing is None else make_pipeline(clone(preprocessing), model)
@@ -301,16 +322,12 @@ def _check_folds(splitter, X, y, task) -> None:
 
 
 def _summarise(scores: dict) -> dict:
+    names = {"fit_time": "fit_seconds", "score_time": "predict_seconds"}
     row = {}
     for key, values in scores.items():
         if key in ("estimator", "indices"):
             continue
-        if key.startswith("test_"):
-            name = key.removeprefix("test_")
-            if name.startswith("neg_"):
-                name, values = name.removeprefix("neg_"), -values
-        else:  # fit_time, score_time
-            name = {"fit_time": "fit_seconds", "score_time": "score_seconds"}[key]
+        name = names.get(key, key.removeprefix("test_"))
         row[name] = float(np.mean(values))
         row[f"{name}_sd"] = float(np.std(values))
     return row

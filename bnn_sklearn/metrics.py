@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from sklearn.metrics import brier_score_loss
 from sklearn.utils import column_or_1d
 from sklearn.utils.validation import check_array, check_consistent_length
 
@@ -104,27 +103,31 @@ def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, max_rejected=0.5, n
     return rejected, np.array([correct[:k].mean() for k in kept])
 
 
-def accuracy_rejection_score(estimator, X, y, *, max_rejected: float = 0.5) -> float:
-    """Scorer: mean accuracy on the points kept as 0 to ``max_rejected`` of them are set
-    aside, least confident first (confidence: the highest class probability of
-    ``estimator.predict_proba(X)``). Greater is better; a model whose confidence ranks its
-    errors first scores above its plain accuracy.
+def mean_accuracy_kept(y_true, y_prob, *, labels, max_rejected: float = 0.5) -> float:
+    """Mean accuracy on the points kept as 0 to ``max_rejected`` of them are set aside,
+    least confident first (confidence: the highest class probability). A model whose
+    confidence ranks its errors first scores above its plain accuracy.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_prob : array-like of shape (n_samples, n_classes)
+    labels : array-like of shape (n_classes,)
+        Labels of the columns of ``y_prob``, e.g. ``classes_``.
+    max_rejected : float, default=0.5
     """
-    proba = estimator.predict_proba(X)
-    predicted = estimator.classes_[proba.argmax(axis=1)]
+    y_prob = np.asarray(y_prob)
+    predicted = np.asarray(labels)[y_prob.argmax(axis=1)]
     _, accuracy = accuracy_rejection_curve(
-        y, predicted, -proba.max(axis=1), max_rejected=max_rejected
+        y_true, predicted, -y_prob.max(axis=1), max_rejected=max_rejected
     )
     return float(accuracy.mean())
 
 
-def neg_brier_score(estimator, X, y) -> float:
-    """Scorer: minus the Brier score of ``predict_proba`` (any labels, two or more classes;
-    scikit-learn's ``"neg_brier_score"`` needs ``pos_label`` for text labels)."""
-    proba, classes = estimator.predict_proba(X), estimator.classes_
-    if proba.shape[1] == 2:
-        return -brier_score_loss(y, proba[:, 1], pos_label=classes[1])
-    return -brier_score_loss(y, proba, labels=classes)
+def accuracy_rejection_score(estimator, X, y) -> float:
+    """Scorer: :func:`mean_accuracy_kept` of ``estimator.predict_proba(X)`` (greater is
+    better), for ``GridSearchCV``, ``cross_val_score`` or a ``scoring`` dict."""
+    return mean_accuracy_kept(y, estimator.predict_proba(X), labels=estimator.classes_)
 
 
 def neg_expected_calibration_error(estimator, X, y) -> float:

@@ -21,7 +21,7 @@ CLASSIFICATION_COLUMNS = [
     "ece",
     "accuracy_rejection",
     "fit_seconds",
-    "score_seconds",
+    "predict_seconds",
 ]
 
 

@@ -6,6 +6,8 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.metrics import (
+    accuracy_rejection_score,
+    mean_accuracy_kept,
     expected_calibration_error,
     neg_expected_calibration_error,
     uncertainty_decomposition,
@@ -90,3 +92,21 @@ def test_uncertainty_decomposition_by_hand():
 def test_uncertainty_decomposition_wants_three_dimensions():
     with pytest.raises(ValueError, match="n_draws, n_samples, n_classes"):
         uncertainty_decomposition([[0.5, 0.5]])
+
+
+def test_mean_accuracy_kept_by_hand():
+    # Four points, least confident first: b (0.55, wrong), c (0.6, right), then a and d.
+    y_true = np.array(["x", "y", "x", "y"])
+    y_prob = np.array([[0.9, 0.1], [0.55, 0.45], [0.6, 0.4], [0.2, 0.8]])
+    labels = np.array(["x", "y"])
+    # 26 rejected fractions 0, 0.02, ..., 0.5 keep round(4 (1 - r)) points: all 4 (accuracy
+    # 3/4) up to 0.12, 3 (accuracy 1) from 0.14 to 0.36, 2 (accuracy 1) from 0.38.
+    expected = (7 * 3 / 4 + 12 + 7) / 26
+    assert mean_accuracy_kept(y_true, y_prob, labels=labels) == pytest.approx(expected)
+
+
+def test_accuracy_rejection_scorer_ranks_its_errors_first(moons):
+    X, y = moons
+    clf = BayesianMLPClassifier(**FAST).fit(X[:100], y[:100])
+    score = accuracy_rejection_score(clf, X[100:], y[100:])
+    assert clf.score(X[100:], y[100:]) < score <= 1
