@@ -53,15 +53,11 @@ def classification_scores(estimator, X, y) -> dict:
     """Every classification score of :func:`compare` from one ``predict_proba`` call: a
     ``scoring`` callable for ``cross_validate``. Losses are losses (lower is better)."""
     proba, labels = estimator.predict_proba(X), estimator.classes_
-    brier = (
-        brier_score_loss(y, proba[:, 1], pos_label=labels[1])
-        if proba.shape[1] == 2
-        else brier_score_loss(y, proba, labels=labels)
-    )
     return {
         "accuracy": accuracy_score(y, labels[proba.argmax(axis=1)]),
         "log_loss": log_loss(y, proba, labels=labels),
-        "brier_score": brier,
+        # Summed over the classes for two classes too (0-2), as for more.
+        "brier_score": brier_score_loss(y, proba, labels=labels, scale_by_half=False),
         "ece": expected_calibration_error(y, proba, labels=labels),
         "accuracy_rejection": mean_accuracy_kept(y, proba, labels=labels),
     }
@@ -135,7 +131,8 @@ def compare(
 
     Every model is fitted behind the same preprocessing on the same folds with
     scikit-learn's :func:`~sklearn.model_selection.cross_validate`. Classification
-    targets are scored by accuracy, log loss, Brier score, expected calibration error
+    targets are scored by accuracy, log loss, Brier score (summed over the classes, so
+    between 0 and 2 for two classes as for more), expected calibration error
     (ECE) and the accuracy-rejection summary (mean accuracy on the points kept as 0-50 %
     of them, least confident first, are set aside); continuous targets by RMSE, MAE and
     R^2, all from one prediction per fold. Fit and predict seconds (predicting a test fold
