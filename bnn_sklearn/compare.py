@@ -374,7 +374,7 @@ def main(argv=None) -> None:
             random_state=args.seed,
             n_jobs=args.n_jobs,
             verbose=2,
-            return_predictions=args.out is not None,
+            return_predictions=True,  # for the reliability diagram of --out
         )
     except ValueError as error:
         parser.exit(2, f"{error}\n")

@@ -123,6 +123,17 @@ def test_the_command_compares_a_csv_with_text_labels_and_a_category(moons_frame,
     assert (tmp_path / "out" / "compare.md").read_text().startswith("`python -m bnn_sklearn")
 
 
+def test_the_command_reads_parquet_and_prints_the_table_without_out(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    path = tmp_path / "diabetes.parquet"
+    X.iloc[:120, :3].assign(progression=y[:120]).to_parquet(path)
+    main([str(path), "--target", "progression", "--cv", "3"])
+    printed = capsys.readouterr().out
+    assert "| BayesianRidge | " in printed and "root_mean_squared_error" in printed
+    assert not (tmp_path / "compare.csv").exists()
+
+
 def test_the_command_names_the_columns_when_the_target_is_missing(moons_frame, tmp_path, capsys):
     path = tmp_path / "moons.csv"
     moons_frame.to_csv(path, index=False)
