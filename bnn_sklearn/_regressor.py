@@ -22,6 +22,10 @@ _SQRT_2PI = np.sqrt(2.0 * np.pi)
 QUANTILE_BISECTIONS = 6
 QUANTILE_STEPS = 60
 QUANTILE_TOLERANCE = 1e-6
+#: Mixtures searched together: each group stops when its own slowest mixture has converged,
+#: and its arrays stay in the CPU's cache. Two quantiles of 6,667 mixtures of 500 draws took
+#: 7.0 s in one group, 2.4 s in groups of 16 (2.2-2.7 s for 4 to 16, 4.3 s for 64).
+QUANTILE_CHUNK = 16
 
 
 class PredictiveDraws(NamedTuple):
@@ -486,12 +490,12 @@ def _mixture_log_density(means: np.ndarray, scales: np.ndarray, y: np.ndarray) -
 def mixture_quantiles(means: np.ndarray, scales: np.ndarray, probabilities) -> np.ndarray:
     """Quantiles of equal-weight mixtures of Normals, one mixture per column.
 
-    The ``p`` quantile of a mixture lies between the smallest and the largest ``p``
-    quantile of its components (below all of them every component's CDF is under ``p``,
-    and so is their mean). A few bisection steps narrow that bracket; Newton steps on the
-    mixture's CDF then finish, each replaced by a bisection step if it would leave the
-    bracket, until the bracket or the step is below ``QUANTILE_TOLERANCE`` times the
-    smallest component sd.
+    Mixtures are searched in groups of ``QUANTILE_CHUNK``. The ``p`` quantile of a mixture
+    lies between the smallest and the largest ``p`` quantile of its components (below all of
+    them every component's CDF is under ``p``, and so is their mean). A few bisection steps
+    narrow that bracket; Newton steps on the mixture's CDF then finish, each replaced by a
+    bisection step if it would leave the bracket, until the bracket or the step is below
+    ``QUANTILE_TOLERANCE`` times the smallest component sd.
 
     Parameters
     ----------
@@ -505,6 +509,14 @@ def mixture_quantiles(means: np.ndarray, scales: np.ndarray, probabilities) -> n
     quantiles : ndarray of shape (n_mixtures, n_probabilities)
     """
     probabilities = np.asarray(probabilities, dtype=np.float64)
+    quantiles = np.empty((means.shape[1], probabilities.size))
+    for start in range(0, means.shape[1], QUANTILE_CHUNK):
+        columns = slice(start, start + QUANTILE_CHUNK)
+        quantiles[columns] = _search_quantiles(means[:, columns], scales[:, columns], probabilities)
+    return quantiles
+
+
+def _search_quantiles(means, scales, probabilities) -> np.ndarray:
     component = means[..., None] + scales[..., None] * ndtri(probabilities)
     low, high = component.min(axis=0), component.max(axis=0)
     tolerance = QUANTILE_TOLERANCE * scales.min(axis=0)[:, None]
