@@ -19,7 +19,13 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from ._inference import POOL_SIZE, _EnginePool, _exact_arithmetic, _quiet_blas_notice
+from ._inference import (
+    POOL_SIZE,
+    _EnginePool,
+    _exact_arithmetic,
+    _quiet_blas_notice,
+    single_threaded_blas,
+)
 from ._network import Architecture, build_network, parameter_names
 from ._posterior import Posterior, iter_network_draws, thin
 from .exceptions import DivergenceError
@@ -110,7 +116,7 @@ class CompiledNUTS:
             with _quiet(verbose), _quiet_blas_notice(), _exact_arithmetic():
                 self._nutpie_model = nutpie.compile_pymc_model(self.network.model)
         model = self._nutpie_model.with_data(**data)
-        with _quiet(verbose):
+        with _quiet(verbose), single_threaded_blas():
             trace = nutpie.sample(
                 model,
                 chains=chains,
@@ -133,7 +139,13 @@ class CompiledNUTS:
         network = self.network
         network.set_data(data)
         try:
-            with network.model, _quiet(verbose), _quiet_blas_notice(), _exact_arithmetic():
+            with (
+                network.model,
+                _quiet(verbose),
+                _quiet_blas_notice(),
+                _exact_arithmetic(),
+                single_threaded_blas(),
+            ):
                 trace = pm.sample(
                     draws=draws,
                     tune=tune,
