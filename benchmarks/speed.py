@@ -70,7 +70,6 @@ def cold_first_fit(workers: int) -> float:
         from bnn_sklearn import BayesianMLPClassifier
         import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})
         from seed_moons import seed_data
-from stock import StockBayesianMLPClassifier
         X_train, _, y_train, _ = seed_data()
         BayesianMLPClassifier(random_state=0).fit(X_train, y_train)
         """
