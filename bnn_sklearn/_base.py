@@ -434,7 +434,7 @@ class BaseBayesianMLP(BaseEstimator):
         for the data, or unscaled inputs): the fitted posterior is not the best one seen."""
         from ._inference import UNSTABLE_GIVE_BACK, loss_give_back
 
-        give_back = loss_give_back(self.loss_curve_, self.n_iter_no_change)
+        give_back = loss_give_back(self.loss_curve_)
         if give_back <= UNSTABLE_GIVE_BACK:
             return
         where = (

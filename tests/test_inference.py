@@ -145,12 +145,13 @@ def test_concurrent_fits_in_threads_match_serial_fits(moons):
 def test_loss_give_back_measures_how_far_the_loss_fell_back_from_its_best():
     windows = _inference.CHECK_INTERVAL
     falling = np.repeat([100.0, 50.0, 20.0, 10.0], windows)
-    assert _inference.loss_give_back(falling, n_last=1) == 0.0
+    assert _inference.loss_give_back(falling) == 0.0
     # Back halfway from the best window (10) to the first (100), with one huge spike.
-    halfway = np.repeat([100.0, 10.0, 55.0, 55.0], windows)
+    halfway = np.repeat([100.0, 10.0, 55.0], windows)
     halfway[-1] = 1e12
-    assert _inference.loss_give_back(halfway, n_last=2) == pytest.approx(0.5)
-    risen = np.repeat([100.0, 10.0, 300.0], windows)
-    assert _inference.loss_give_back(risen, n_last=1) > 1
-    assert _inference.loss_give_back(np.repeat([5.0, 9.0], windows), n_last=1) == np.inf
-    assert _inference.loss_give_back(falling[: windows + 5], n_last=2) == 0.0
+    assert _inference.loss_give_back(halfway) == pytest.approx(0.5)
+    assert _inference.loss_give_back(np.repeat([100.0, 10.0, 300.0], windows)) > 1
+    assert _inference.loss_give_back(np.repeat([5.0, 9.0], windows)) == np.inf
+    assert _inference.loss_give_back(falling[: windows + 5]) == 0.0
+    # Windows end at the last iteration: 30 iterations at 55 before the curve above.
+    assert _inference.loss_give_back(np.r_[np.full(30, 55.0), falling]) == 0.0

@@ -7,8 +7,8 @@ from sklearn.model_selection import StratifiedKFold, cross_validate
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.metrics import (
     accuracy_rejection_score,
-    mean_accuracy_kept,
     expected_calibration_error,
+    mean_accuracy_kept,
     neg_expected_calibration_error,
     uncertainty_decomposition,
 )
