@@ -117,6 +117,10 @@ def models(quick: bool, n_rows: int, n_features: int) -> dict:
     bnn = {"max_iter": 300, "tol": None, "n_draws": 100} if quick else {}
     # One length scale per feature, so that irrelevant features can be switched off.
     kernel = ConstantKernel() * RBF(np.ones(n_features)) + WhiteKernel()
+    if n_rows <= GP_MAX_ROWS:
+        GP, gp_name = GaussianProcessRegressor, "GaussianProcess"
+    else:
+        GP, gp_name = Subsampled, f"GaussianProcess ({GP_MAX_ROWS:,}-row subsample)"
     chosen = {
         "BayesianMLP": make_pipeline(StandardScaler(), BayesianMLPRegressor(random_state=0, **bnn)),
         "BayesianMLP heteroscedastic": make_pipeline(
@@ -125,13 +129,7 @@ def models(quick: bool, n_rows: int, n_features: int) -> dict:
         ),
         "RandomForest": ForestWithNoise(oob_score=True, random_state=0),
         "HistGradientBoosting (quantile)": Quantiles(),
-        "GaussianProcess": make_pipeline(
-            StandardScaler(),
-            GaussianProcessRegressor(kernel, normalize_y=True, random_state=0),
-        ),
-        f"GaussianProcess ({GP_MAX_ROWS:,}-row subsample)": make_pipeline(
-            StandardScaler(), Subsampled(kernel, normalize_y=True, random_state=0)
-        ),
+        gp_name: make_pipeline(StandardScaler(), GP(kernel, normalize_y=True, random_state=0)),
         "BayesianRidge": make_pipeline(StandardScaler(), BayesianRidge()),
         "MLP": make_pipeline(
             StandardScaler(),
@@ -141,11 +139,6 @@ def models(quick: bool, n_rows: int, n_features: int) -> dict:
             ),
         ),
     }
-    del chosen[
-        "GaussianProcess"
-        if n_rows > GP_MAX_ROWS
-        else f"GaussianProcess ({GP_MAX_ROWS:,}-row subsample)"
-    ]
     if NGBRegressor is not None:
         chosen["NGBoost"] = NGBRegressor(
             n_estimators=50 if quick else 500, verbose=False, random_state=0

@@ -45,6 +45,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
 from ._classifier import BayesianMLPClassifier
+from ._compat import _safe_indexing
 from ._regressor import BayesianMLPRegressor
 from .metrics import expected_calibration_error, mean_accuracy_kept
 
@@ -197,7 +198,6 @@ def compare(
     if not chosen:
         raise ValueError("No models to compare: models= removed every default and added none.")
     splitter = _splitter(cv, n_repeats, random_state, task, y)
-    _check_folds(splitter, X, y, task)
     if isinstance(preprocessing, str) and preprocessing == "auto":
         preprocessing = default_preprocessing(X)
     scoring = classification_scores if task == "classification" else regression_scores
@@ -242,7 +242,7 @@ def _out_of_fold(scores: dict, X, n_rows: int, task: str) -> np.ndarray:
     for estimator, test in zip(scores["estimator"], scores["indices"]["test"]):
         if seen[test].all():
             break  # the next repeat starts
-        rows = X.iloc[test] if hasattr(X, "iloc") else np.asarray(X)[test]
+        rows = _safe_indexing(X, test)
         values = (
             estimator.predict_proba(rows) if task == "classification" else estimator.predict(rows)
         )
@@ -298,24 +298,23 @@ def _check_features(X) -> None:
 
 
 def _splitter(cv, n_repeats, random_state, task, y):
-    if isinstance(cv, int | np.integer):
-        repeated = RepeatedStratifiedKFold if task == "classification" else RepeatedKFold
-        return repeated(n_splits=int(cv), n_repeats=n_repeats, random_state=random_state)
-    return check_cv(cv, y, classifier=task == "classification")
-
-
-def _check_folds(splitter, X, y, task) -> None:
-    n_rows = len(y)
-    n_splits = getattr(splitter, "cvargs", {}).get("n_splits") or splitter.get_n_splits(X, y)
-    if task == "classification":
-        _, counts = np.unique(np.asarray(y), return_counts=True)
-        if isinstance(splitter, RepeatedStratifiedKFold) and counts.min() < n_splits:
-            raise ValueError(
-                f"The rarest class has {counts.min()} rows, fewer than the {n_splits} folds: "
-                "pass a smaller cv or drop the class."
-            )
-    if n_rows < 2 * n_splits:
-        raise ValueError(f"{n_rows} rows are too few for {n_splits} folds: pass a smaller cv.")
+    """Repeated (stratified) K-fold for an int ``cv``, refusing folds the data cannot fill."""
+    if not isinstance(cv, int | np.integer):
+        return check_cv(cv, y, classifier=task == "classification")
+    n_splits = int(cv)
+    if len(y) < 2 * n_splits:
+        raise ValueError(f"{len(y)} rows are too few for {n_splits} folds: pass a smaller cv.")
+    if task == "regression":
+        return RepeatedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=random_state)
+    rarest = np.unique(np.asarray(y), return_counts=True)[1].min()
+    if rarest < n_splits:
+        raise ValueError(
+            f"The rarest class has {rarest} rows, fewer than the {n_splits} folds: pass a "
+            "smaller cv or drop the class."
+        )
+    return RepeatedStratifiedKFold(
+        n_splits=n_splits, n_repeats=n_repeats, random_state=random_state
+    )
 
 
 def _summarise(scores: dict) -> dict:
