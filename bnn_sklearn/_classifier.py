@@ -132,9 +132,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         Class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
-    loss_curve_ : ndarray of shape (n_iter_,) or None
+    loss_curve_ : ndarray of shape (`n_iter_`,) or None
         Negative ELBO at every iteration, on the scale of the full training set (also
         for minibatch ADVI); it continues across warm-started fits and ``partial_fit``.
         None for NUTS.

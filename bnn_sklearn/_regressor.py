@@ -117,7 +117,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
     y_mean_, y_scale_ : float
         Mean and standard deviation of the training target: the network models
