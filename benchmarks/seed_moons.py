@@ -7,7 +7,7 @@ and writes the probability surface, the uncertainty surface and the loss curves 
 
     python benchmarks/seed_moons.py            # the real settings, written to runs/seed/
     python benchmarks/seed_moons.py --quick    # a smoke run (few iterations)
-    python benchmarks/seed_moons.py --out benchmarks/results/seed   # regenerate the committed results
+    python benchmarks/seed_moons.py --out benchmarks/results/seed   # the committed results
 """
 
 from __future__ import annotations
