@@ -1,6 +1,6 @@
 """Defaults study: ADVI candidates of BayesianMLPClassifier on log loss and on OOD AUROC.
 
-The study behind the README's "The network, chosen again with uncertainty in the
+The study behind the user guide's "The network, chosen again with uncertainty in the
 criterion", which made (16, 16) ReLU units with ``prior_scale=2`` the default. Each
 candidate is a network, an activation and a prior scale (some also an ``init_std``), fitted
 by the default ADVI behind a ``StandardScaler``:
@@ -30,7 +30,7 @@ the default before this study; its tables call it "relu32_p2 (old default)".
     python benchmarks/defaults_study.py --quick    # a smoke run (defaults_study_quick.*)
     python benchmarks/defaults_study.py --parts moonsfar --candidates tanh32_p4=32:tanh:4
 
-The README's table, measured again into another folder (about 25 minutes of fitting on a
+The user guide's table, measured again into another folder (about 25 minutes of fitting on a
 loaded two-core machine; without ``--out`` every key is already stored and nothing is fit):
 
     python benchmarks/defaults_study.py --out /tmp/study --baselines \\

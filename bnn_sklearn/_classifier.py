@@ -29,9 +29,10 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         Units in each hidden layer; ``()`` gives Bayesian logistic regression. The default
         two layers of 16 ReLU units were chosen on five data sets by log loss and on eight
         out-of-distribution scenarios by how well ``predict_std`` tells far inputs from
-        near ones (see the README): against one layer of 32 units they kept a lower log
-        loss than a random forest and gradient boosting on four of the five and raised
-        the mean AUROC from 0.59 to 0.82, above the random forest's 0.72.
+        near ones (see "How the defaults were chosen" in the user guide): against one layer
+        of 32 units they kept a lower log loss than a random forest and gradient boosting
+        on four of the five and raised the mean AUROC from 0.59 to 0.82, above the random
+        forest's 0.72.
     activation : {"tanh", "relu", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
     prior_scale : float, default=2.0
@@ -100,7 +101,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         samplers default to 10). The default network's posterior makes NUTS build the
         longest trajectories it may: on the seed (2 chains of 300 + 200 iterations), depth
         10 took 1,023 steps per draw and 39 s, depth 8 took 255 steps and 7 s, with the same
-        test log loss and far-point detection (see the README).
+        test log loss and far-point detection (see the user guide).
     nuts_sampler : {"auto", "nutpie", "pymc"}, default="auto"
         NUTS only: "nutpie" (the ``nuts`` extra: ``pip install nutpie``), PyMC's own
         sampler "pymc", or "auto", nutpie when it is installed. The two give different
@@ -421,7 +422,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         far points got a larger std than held-out near ones with AUROC 0.78 for ADVI and
         0.97 for NUTS (``method="nuts"``), against 0.56 for a random forest's entropy. It
         detects less well inputs that a tree sees at once, such as every feature shifted
-        beyond its training range (see the README). It is not the standard deviation
+        beyond its training range (see the user guide). It is not the standard deviation
         of sampled labels, which for a Bernoulli is ``sqrt(p * (1 - p))``, a function of
         the mean probability that says nothing new.
 

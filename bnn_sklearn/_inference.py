@@ -329,7 +329,7 @@ def _exact_arithmetic():
 
 @contextmanager
 def _quiet_blas_notice():
-    """Silence PyTensor's C-backend notice that it found no BLAS to link (see the README)."""
+    """Silence PyTensor's C-backend notice that it found no BLAS to link (user guide: Speed)."""
     blas_logger = logging.getLogger("pytensor.tensor.blas")
     level = blas_logger.level
     blas_logger.setLevel(logging.ERROR)

@@ -153,6 +153,6 @@ def test_defaults_study_tables_of_the_stored_results(tmp_path, monkeypatch):
     runpy.run_path(str(script), run_name="__main__")
     table = (tmp_path / "defaults_study.md").read_text()
     assert table == (results / "defaults_study.md").read_text()
-    # the README's row of the old default ("current" in the JSON lines) and of the new one
+    # the user guide's row of the old default ("current" in the JSON lines) and of the new one
     assert "| relu32_p2 (old default) | 0.102 | 0.093 | 0.084 | 0.128 | 0.093 | 4 |" in table
     assert "| 0.805 | 0.791 | 0.980 | 0.822 | 1.2 |" in table

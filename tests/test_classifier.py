@@ -134,7 +134,7 @@ def test_minibatch_loss_is_on_the_full_data_scale(seed_fits):
 
 @pytest.mark.parametrize("batch_size", ["auto", 50], ids=["full-batch", "minibatch"])
 def test_the_seed_table_holds(seed_split, seed_fits, batch_size):
-    """The README's seed table: accuracy 0.960 / 0.960, log loss 0.097 / 0.105 (Python 3.12)."""
+    """The seed table (benchmarks/results/seed): accuracy 0.960, log loss 0.097 / 0.105."""
     _, X_test, _, y_test = seed_split
     clf = seed_fits[batch_size]
     assert accuracy_score(y_test, clf.predict(X_test)) >= 0.96
