@@ -12,15 +12,21 @@ from itertools import pairwise
 import numpy as np
 from scipy.special import expit, softmax
 
+#: Activations applied in place to a hidden layer's array.
 ACTIVATIONS = {
-    "tanh": np.tanh,
-    "relu": lambda z: np.maximum(z, 0.0),
-    "logistic": expit,
+    "tanh": lambda z: np.tanh(z, out=z),
+    "relu": lambda z: np.maximum(z, 0.0, out=z),
+    "logistic": lambda z: expit(z, out=z),
     "identity": lambda z: z,
 }
 
-#: Upper bound on the elements of one (draws, rows, units) array in the forward pass.
+#: Upper bound on the elements of the (draws, rows, outputs) array of one chunk of rows.
 FORWARD_BUDGET = 2**22
+#: Elements of one draw's widest hidden layer for one chunk of rows: small enough to stay in
+#: the CPU's cache, large enough for each matrix product to outweigh NumPy's call overhead.
+#: (64, 64) ReLU units, 50,000 x 20 rows, 500 draws, one BLAS thread: 24.5 s with all draws
+#: in one batched product over chunks of 131 rows, 9.3 s with 2**17 elements per draw.
+CHUNK_ELEMENTS = 2**17
 
 
 @dataclass(frozen=True)
@@ -117,26 +123,34 @@ def iter_draw_outputs(
     activation: str,
     link: Callable[[np.ndarray, np.ndarray], np.ndarray],
     extras: np.ndarray | None = None,
-    budget: int = FORWARD_BUDGET,
+    chunk_elements: int = CHUNK_ELEMENTS,
 ) -> Iterator[np.ndarray]:
     """Yield ``link(outputs, extras)`` per draw, shape ``(n_draws, rows, ...)``, by row chunks.
 
     ``weights[i]`` has shape ``(n_draws, n_in, n_out)``; ``extras`` holds each draw's
-    likelihood parameters, ``(n_draws, n_extra)``. Rows are processed in chunks so that no
-    intermediate array holds more than about ``budget`` elements.
+    likelihood parameters, ``(n_draws, n_extra)``. Each chunk of rows goes through the
+    network once per draw, one matrix product per layer, so that a draw's hidden layer
+    holds about ``chunk_elements`` elements; the chunk's outputs hold at most
+    ``FORWARD_BUDGET``.
     """
-    n_draws = weights[0].shape[0]
+    n_draws, n_outputs = weights[0].shape[0], weights[-1].shape[-1]
     extras = np.empty((n_draws, 0)) if extras is None else extras
     widest = max(w.shape[-1] for w in weights)
-    rows = max(1, budget // (n_draws * widest))
-    act = ACTIVATIONS[activation]
+    rows = max(1, min(chunk_elements // widest, FORWARD_BUDGET // (n_draws * n_outputs)))
+    activate = ACTIVATIONS[activation]
+    last = len(weights) - 1
     for start in range(0, X.shape[0], rows):
-        hidden = X[start : start + rows]
-        for i, (w, b) in enumerate(zip(weights, biases)):
-            hidden = np.matmul(hidden, w) + b[:, None, :]
-            if i < len(weights) - 1:
-                hidden = act(hidden)
-        yield link(hidden, extras)
+        chunk = X[start : start + rows]
+        outputs = np.empty((n_draws, len(chunk), n_outputs))
+        for draw in range(n_draws):
+            hidden = chunk
+            for layer, (w, b) in enumerate(zip(weights, biases)):
+                hidden = hidden @ w[draw]
+                hidden += b[draw]
+                if layer < last:
+                    activate(hidden)
+            outputs[draw] = hidden
+        yield link(outputs, extras)
 
 
 def iter_network_draws(

@@ -36,7 +36,7 @@ def test_forward_pass_matches_a_plain_loop_and_chunking_changes_nothing():
     X = rng.normal(size=(10, 2))
     whole = np.concatenate(list(iter_draw_probabilities(X, weights, biases, "tanh")), axis=1)
     chunked = np.concatenate(
-        list(iter_draw_probabilities(X, weights, biases, "tanh", budget=4 * 5 * 3)), axis=1
+        list(iter_draw_probabilities(X, weights, biases, "tanh", chunk_elements=3 * 5)), axis=1
     )
     np.testing.assert_allclose(chunked, whole, rtol=1e-14)
     for d in range(4):
