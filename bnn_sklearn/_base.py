@@ -97,6 +97,7 @@ class BaseBayesianMLP(BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_draws": [Interval(Integral, 1, None, closed="left")],
+        "prediction_dtype": [StrOptions({"float64", "float32"})],
         "chains": [Interval(Integral, 1, None, closed="left")],
         "tune": [Interval(Integral, 1, None, closed="left")],
         "draws": [Interval(Integral, 1, None, closed="left")],
@@ -127,6 +128,7 @@ class BaseBayesianMLP(BaseEstimator):
         early_stopping,
         validation_fraction,
         n_draws,
+        prediction_dtype,
         chains,
         tune,
         draws,
@@ -150,6 +152,7 @@ class BaseBayesianMLP(BaseEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_draws = n_draws
+        self.prediction_dtype = prediction_dtype
         self.chains = chains
         self.tune = tune
         self.draws = draws
@@ -471,6 +474,7 @@ class BaseBayesianMLP(BaseEstimator):
             self.n_draws,
             self.draws_seed_,
             link=self._link,
+            dtype=np.dtype(self.prediction_dtype).type,
         )
 
     # Persistence.

@@ -31,10 +31,10 @@ from pymc.pytensorf import collect_default_updates
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.replace import clone_replace
 from pytensor.tensor.random.type import RandomGeneratorType
-from threadpoolctl import threadpool_limits
 
 from ._network import Architecture, build_network, parameter_names
 from ._posterior import Posterior, softplus, softplus_inverse
+from ._threads import single_threaded_blas
 from .exceptions import DivergenceError
 
 #: Iterations per compiled call; also the window of the smoothed loss checked for convergence.
@@ -301,19 +301,6 @@ def loss_give_back(losses: np.ndarray) -> float:
     if first <= best:  # the first window was the best: the fit only rose
         return np.inf
     return float((last - best) / (first - best))
-
-
-def single_threaded_blas():
-    """One BLAS thread while the compiled steps run.
-
-    Each step multiplies small matrices (a minibatch or a few thousand rows by layers of
-    tens of units) many thousand times; OpenBLAS's threads cost more than they give there,
-    and on a busy machine (another fit, a parallel search) they oversubscribe the cores.
-    (64, 64) ReLU units, 20,000 x 20 rows, minibatch 256, beside one other job on 2 cores:
-    Python 3.11's C backend 35,615 -> 1,024 us per iteration, Python 3.12's Numba backend
-    1,566 -> 581.
-    """
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _exact_arithmetic():

@@ -19,15 +19,10 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from ._inference import (
-    POOL_SIZE,
-    _EnginePool,
-    _exact_arithmetic,
-    _quiet_blas_notice,
-    single_threaded_blas,
-)
+from ._inference import POOL_SIZE, _EnginePool, _exact_arithmetic, _quiet_blas_notice
 from ._network import Architecture, build_network, parameter_names
 from ._posterior import Posterior, iter_network_draws, thin
+from ._threads import single_threaded_blas
 from .exceptions import DivergenceError
 
 #: A ConvergenceWarning when the predictions' R-hat on the training rows is above this

@@ -12,6 +12,8 @@ from itertools import pairwise
 import numpy as np
 from scipy.special import expit, softmax
 
+from ._threads import single_threaded_blas
+
 #: Activations applied in place to a hidden layer's array.
 ACTIVATIONS = {
     "tanh": lambda z: np.tanh(z, out=z),
@@ -142,14 +144,15 @@ def iter_draw_outputs(
     for start in range(0, X.shape[0], rows):
         chunk = X[start : start + rows]
         outputs = np.empty((n_draws, len(chunk), n_outputs))
-        for draw in range(n_draws):
-            hidden = chunk
-            for layer, (w, b) in enumerate(zip(weights, biases)):
-                hidden = hidden @ w[draw]
-                hidden += b[draw]
-                if layer < last:
-                    activate(hidden)
-            outputs[draw] = hidden
+        with single_threaded_blas():
+            for draw in range(n_draws):
+                hidden = chunk
+                for layer, (w, b) in enumerate(zip(weights, biases)):
+                    hidden = hidden @ w[draw]
+                    hidden += b[draw]
+                    if layer < last:
+                        activate(hidden)
+                outputs[draw] = hidden
         yield link(outputs, extras)
 
 
@@ -159,11 +162,17 @@ def iter_network_draws(
     activation: str,
     X: np.ndarray,
     link: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    dtype: type = np.float64,
 ) -> Iterator[np.ndarray]:
-    """:func:`iter_draw_outputs` for flat parameter draws ``(n_draws, n_params + n_extra)``."""
-    weights, biases = unflatten_layers(draws, layer_sizes)
-    extras = draws[:, n_parameters(layer_sizes) :]
-    return iter_draw_outputs(X, weights, biases, activation, link, extras)
+    """:func:`iter_draw_outputs` for flat parameter draws ``(n_draws, n_params + n_extra)``.
+
+    The network runs in ``dtype``; its outputs and the likelihood parameters (``extras``)
+    stay float64.
+    """
+    n_network = n_parameters(layer_sizes)
+    weights, biases = unflatten_layers(draws[:, :n_network].astype(dtype), layer_sizes)
+    extras = draws[:, n_network:]
+    return iter_draw_outputs(X.astype(dtype, copy=False), weights, biases, activation, link, extras)
 
 
 def predictive_draws(
@@ -174,11 +183,12 @@ def predictive_draws(
     n_draws: int,
     seed: int,
     link: Callable[[np.ndarray, np.ndarray], np.ndarray] = class_probabilities,
+    dtype: type = np.float64,
 ) -> Iterator[np.ndarray]:
     """``link`` of the network's outputs on ``X`` under ``n_draws`` weight draws, by row
-    chunks (class probabilities by default)."""
+    chunks (class probabilities by default), computed in ``dtype``."""
     draws = parameter_draws(posterior, n_draws, seed)
-    return iter_network_draws(draws, layer_sizes, activation, X, link)
+    return iter_network_draws(draws, layer_sizes, activation, X, link, dtype)
 
 
 class ValidationLoss:

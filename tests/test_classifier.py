@@ -211,3 +211,17 @@ def test_auto_batch_size_uses_minibatches_for_many_rows_or_many_cells():
     assert clf._effective_batch_size((100, 2), partial=True) is None
     assert clf.set_params(batch_size=None)._effective_batch_size((10**6, 20)) is None
     assert clf.set_params(batch_size=5000)._effective_batch_size((3000, 2)) is None
+
+
+def test_float32_prediction_stays_within_1e_5_of_float64(seed_fits, seed_split):
+    _, X_test, _, _ = seed_split
+    clf = seed_fits["auto"]
+    exact = clf.predict_proba(X_test)
+    # A copy of the fitted model that predicts in float32 (no refit).
+    single = pickle.loads(pickle.dumps(clf)).set_params(prediction_dtype="float32")
+    fast = single.predict_proba(X_test)
+    assert fast.dtype == np.float64
+    difference = np.abs(fast - exact).max()
+    assert 0 < difference < 1e-5  # computed in float32 (not identical), yet close
+    np.testing.assert_array_equal(single.predict(X_test), clf.predict(X_test))
+    assert np.abs(single.predict_std(X_test) - clf.predict_std(X_test)).max() < 1e-5

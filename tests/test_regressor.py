@@ -1,5 +1,6 @@
 """BayesianMLPRegressor: fit, predictive mean and sd, intervals, noise models, bad targets."""
 
+import pickle
 import warnings
 
 import numpy as np
@@ -212,3 +213,13 @@ def test_full_rank_advi_is_refused_before_any_work():
     with pytest.raises(ValueError, match=r"does not support method='fullrank_advi'.*'nuts'"):
         reg.fit(*noisy_sine(20, seed=8))
     assert not hasattr(reg, "n_features_in_")
+
+
+def test_float32_prediction_stays_close_to_float64(sine_fit):
+    X = np.linspace(-3, 3, 200)[:, None]
+    single = pickle.loads(pickle.dumps(sine_fit)).set_params(prediction_dtype="float32")
+    for exact, fast in [
+        (sine_fit.predict(X, return_std=True), single.predict(X, return_std=True)),
+        (sine_fit.predict_interval(X), single.predict_interval(X)),
+    ]:
+        np.testing.assert_allclose(fast, exact, rtol=1e-5, atol=1e-5)
