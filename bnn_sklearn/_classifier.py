@@ -96,7 +96,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         predict methods. "float32" took 0.6 of the time for the default network on 100,000
         rows and 0.55 for a (64, 64) one; on moons, iris, breast cancer, digits, diabetes
         and friedman1 its predictions differed from float64 by at most 4e-7 (probabilities;
-        relative for the regressor's mean and sd). The fit is always float64.
+        relative for a regressor's mean and sd). The fit is always float64.
     target_accept : float, default=0.95
         NUTS only: target acceptance rate of the step-size adaptation (PyMC's default is
         0.8). On moons with the default network, 0.8 let 3 % of the transitions diverge

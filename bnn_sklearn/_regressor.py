@@ -101,11 +101,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
     n_draws : int, default=500
         Posterior draws behind every prediction.
     prediction_dtype : {"float64", "float32"}, default="float64"
-        Floating-point type of the weights and hidden layers in the forward pass of the
-        predict methods. "float32" took 0.6 of the time for the default network on 100,000
-        rows and 0.55 for a (64, 64) one; on moons, iris, breast cancer, digits, diabetes
-        and friedman1 its predictions differed from float64 by at most 4e-7 (probabilities;
-        relative for the regressor's mean and sd). The fit is always float64.
+        Floating-point type of the predict methods' forward pass, as in
+        :class:`~bnn_sklearn.BayesianMLPClassifier`; with "float32" the predictive mean and
+        sd on diabetes and friedman1 differed from float64 by at most 4e-7 (relative).
     chains, tune, draws, target_accept, max_treedepth, nuts_sampler
         NUTS only, as in :class:`~bnn_sklearn.BayesianMLPClassifier` (defaults 2, 500,
         250, 0.95, 8, "auto").
