@@ -81,7 +81,7 @@ def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatc
     )
     reference = stock.stock_step_advi(arch, X, y.astype(np.int32), **settings)
     with ENGINES.engine(arch) as engine:
-        result = engine.fit(X, y.astype(np.int32), tol=None, n_iter_no_change=10, **settings)
+        result = engine.fit(arch, X, y.astype(np.int32), tol=None, n_iter_no_change=10, **settings)
     assert reference.losses[-20:].mean() < 0.8 * reference.losses[:20].mean()  # it moved
     np.testing.assert_allclose(result.losses, reference.losses, rtol=1e-9)
     np.testing.assert_allclose(result.posterior.mean, reference.posterior.mean, rtol=1e-9)
