@@ -93,18 +93,8 @@ class CompiledADVI:
         self.mu = pytensor.shared(np.zeros(1), shape=(None,), name="mu")
         self.scale = pytensor.shared(np.zeros(1), shape=(None,), name="rho_or_L_tril")
         noise_rng = pytensor.shared(np.random.default_rng(), name="noise_rng")
-        eps = pt.random.normal(0.0, 1.0, size=(n_params,), rng=noise_rng)
-        if self.key.method == "advi":
-            std = pt.softplus(self.scale)
-            z = self.mu + std * eps
-            log_diag = pt.log(std)
-        else:
-            diag = pt.arange(n_params)
-            L = pt.zeros((n_params, n_params))
-            L = pt.set_subtensor(L[pt.tril_indices(n_params)], self.scale)
-            L = pt.set_subtensor(L[diag, diag], pt.softplus(L[diag, diag]))
-            z = L @ eps + self.mu
-            log_diag = pt.log(L[diag, diag])
+        eps = _standard_normal(n_params, noise_rng)
+        z, log_diag = self._variational_draw(eps, n_params)
         offsets = list(accumulate(sizes, initial=0))
         values = [
             z[start:stop].reshape(shape)
@@ -130,6 +120,18 @@ class CompiledADVI:
         }
         with _quiet_blas_notice(), _exact_arithmetic():
             self._run = self._compile_scan(updates, loss)
+
+    def _variational_draw(self, eps, n_params) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+        """The flat parameters drawn with the noise ``eps``, and the log of the scale
+        factor's diagonal (PyMC's ``symbolic_random`` and ``logdet`` of each family)."""
+        if self.key.method == "advi":
+            std = pt.softplus(self.scale)
+            return self.mu + std * eps, pt.log(std)
+        diag = pt.arange(n_params)
+        L = pt.zeros((n_params, n_params))
+        L = pt.set_subtensor(L[pt.tril_indices(n_params)], self.scale)
+        L = pt.set_subtensor(L[diag, diag], pt.softplus(L[diag, diag]))
+        return L @ eps + self.mu, pt.log(L[diag, diag])
 
     def _compile_scan(self, updates, loss) -> pytensor.compile.Function:
         state = self._state
@@ -276,6 +278,14 @@ class CompiledADVI:
                 "learning_rate or standardise the inputs (e.g. with sklearn's StandardScaler)."
             )
         return Posterior(mean, std, cholesky)
+
+
+def _standard_normal(size, rng) -> pt.TensorVariable:
+    """``size`` standard-normal draws from ``rng`` (PyTensor 3 warns unless asked for the
+    next generator too; 2.x does not take that argument)."""
+    if _PYTENSOR_MAJOR >= 3:
+        return pt.random.normal(0.0, 1.0, size=(size,), rng=rng, return_next_rng=True)[1]
+    return pt.random.normal(0.0, 1.0, size=(size,), rng=rng)
 
 
 class _HeldInterrupt:
