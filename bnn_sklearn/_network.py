@@ -22,7 +22,10 @@ ACTIVATIONS = {
 
 @dataclass(frozen=True)
 class Architecture:
-    """What fixes the shape of the PyMC graph; equal architectures share a compiled engine.
+    """The network a fit builds: its layer sizes and what else shapes the PyMC graph.
+
+    Equal architectures share NUTS's compiled model; ADVI's engines are shared by every
+    architecture of one :attr:`graph_key` (all widths of a depth).
 
     ``batch_size`` is None for full-batch ADVI. ``likelihood`` names an entry of
     :data:`~bnn_sklearn._likelihoods.LIKELIHOODS`; ``n_outputs`` is the width of the
