@@ -95,7 +95,8 @@ class NetworkModel:
     ``sample_weight`` multiplies each row's log-likelihood; ``total_size`` is the number of
     rows the likelihood is scaled to (PyMC's ``total_size``): the rows of ``X`` for ``fit``,
     the whole stream's for ``partial_fit``. ``layer_sizes`` holds the shared integers that
-    size the layers when the model was built with ``shared_sizes=True`` (None otherwise).
+    size the layers when the model was built with ``shared_sizes=True`` (None otherwise;
+    the last is a plain integer when the likelihood fixes the number of outputs).
     """
 
     model: pm.Model
@@ -104,14 +105,17 @@ class NetworkModel:
     sample_weight: pytensor.compile.SharedVariable
     total_size: pytensor.compile.SharedVariable
     prior_scale: pytensor.compile.SharedVariable
-    layer_sizes: tuple[pytensor.compile.SharedVariable, ...] | None = None
+    layer_sizes: tuple[pytensor.compile.SharedVariable | int, ...] | None = None
 
     def set_layer_sizes(self, layer_sizes: tuple[int, ...]) -> None:
         """Size the layers (a model built with ``shared_sizes=True`` only)."""
         if self.layer_sizes is None or len(layer_sizes) != len(self.layer_sizes):
             raise ValueError(f"This model cannot take the layer sizes {layer_sizes}.")
         for var, size in zip(self.layer_sizes, layer_sizes):
-            var.set_value(np.int64(size))
+            if isinstance(var, int) and var != size:
+                raise ValueError(f"This model has {var} outputs, not {size}.")
+            if not isinstance(var, int):
+                var.set_value(np.int64(size))
 
     def data(self, X, y, sample_weight, total_size, prior_scale) -> dict[str, np.ndarray]:
         """The values of the shared variables for a fit, by the variables' names."""
@@ -155,7 +159,11 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
     activation = ACTIVATIONS[arch.activation]
     sizes = arch.layer_sizes
     if shared_sizes:
-        sizes = tuple(pytensor.shared(np.int64(n), name=f"n_{i}") for i, n in enumerate(sizes))
+        *varying, n_outputs = sizes
+        sizes = (
+            *(pytensor.shared(np.int64(n), name=f"n_{i}") for i, n in enumerate(varying)),
+            pytensor.shared(np.int64(n_outputs)) if likelihood.n_outputs is None else n_outputs,
+        )
     with pm.Model() as model:
         if arch.batch_size is None:
             X_obs, y_obs, weight_obs = X, y, sample_weight
