@@ -66,7 +66,8 @@ class CompiledADVI:
     PyMC's ``pm.ADVI`` keeps the variational parameters in one flat vector and cuts it
     into the free variables with constant slices and reshapes, so each layer size would
     be a constant of the compiled graph. Here the same objective is built with the layer
-    sizes as shared integers: one flat vector of means and one of ``rho`` (mean-field) or
+    sizes as shared integers (the number of outputs stays a constant where the likelihood
+    fixes it): one flat vector of means and one of ``rho`` (mean-field) or
     of the packed Cholesky factor ``L_tril`` (full rank), cut at symbolic offsets. As in
     PyMC, one draw of standard-normal noise ``eps`` gives the parameters
     ``z = mu + softplus(rho) * eps`` (or ``mu + L @ eps``) and the loss is
