@@ -457,7 +457,7 @@ class BaseBayesianMLP(BaseEstimator):
         from ._inference import ENGINES
 
         with ENGINES.engine(arch) as engine:
-            return engine.fit(X, y, **settings)
+            return engine.fit(arch, X, y, **settings)
 
     # Prediction.
 

@@ -6,9 +6,10 @@ the random generators that draw the Monte-Carlo noise and the minibatch indices)
 body of a ``pytensor.scan``, so one call runs up to ``CHECK_INTERVAL`` iterations and
 returns their losses. Python looks only between calls: convergence, divergence, progress.
 
-Data, prior scale and learning rate are shared variables, so a compiled engine serves any
-dataset and any values of those; engines are kept in a small in-process pool keyed by
-the :class:`~bnn_sklearn._network.Architecture`.
+Data, layer sizes, prior scale and learning rate are shared variables, so a compiled
+engine serves any dataset, any widths of its layers and any values of those; engines are
+kept in a small in-process pool keyed by :class:`~bnn_sklearn._network.GraphKey` (depth,
+activation, method, minibatch size, likelihood).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 import pymc as pm
@@ -29,10 +31,10 @@ import pytensor.tensor as pt
 from pymc.progress_bar import CustomProgress
 from pymc.pytensorf import collect_default_updates
 from pytensor.compile.mode import Mode, get_mode
-from pytensor.graph.replace import clone_replace
+from pytensor.graph.replace import clone_replace, graph_replace
 from pytensor.tensor.random.type import RandomGeneratorType
 
-from ._network import Architecture, build_network, parameter_names
+from ._network import Architecture, build_network, parameter_names, parameter_shapes
 from ._posterior import Posterior, softplus, softplus_inverse
 from ._threads import single_threaded_blas
 from .exceptions import DivergenceError
@@ -59,40 +61,81 @@ class ADVIResult:
 
 
 class CompiledADVI:
-    """ADVI for one :class:`Architecture`, compiled once and reusable for any data.
+    """ADVI for every :class:`Architecture` of one :class:`GraphKey`, compiled once.
+
+    PyMC's ``pm.ADVI`` keeps the variational parameters in one flat vector and cuts it
+    into the free variables with constant slices and reshapes, so each layer size would
+    be a constant of the compiled graph. Here the same objective is built with the layer
+    sizes as shared integers (the number of outputs stays a constant where the likelihood
+    fixes it): one flat vector of means and one of ``rho`` (mean-field) or
+    of the packed Cholesky factor ``L_tril`` (full rank), cut at symbolic offsets. As in
+    PyMC, one draw of standard-normal noise ``eps`` gives the parameters
+    ``z = mu + softplus(rho) * eps`` (or ``mu + L @ eps``) and the loss is
+    ``(log q(z) - model.logp(z)) / (total_size / rows per step)``, minimised with
+    ``pm.adam``. Networks of any widths then share the compiled function, in the process
+    and in PyTensor's disk cache.
 
     Each call to :meth:`fit` resets every piece of optimiser state (means, scales, Adam's
-    moments and step count, random generators) from its arguments, so a fit does not
-    depend on what the engine ran before.
+    moments and step count, random generators) at the shapes of its architecture, so a
+    fit does not depend on what the engine ran before.
     """
 
     def __init__(self, arch: Architecture):
-        self.arch = arch
-        self.network = build_network(arch)
+        self.key = arch.graph_key
+        self.network = build_network(arch, shared_sizes=True)
         self.learning_rate = pytensor.shared(np.float64(0.01), name="learning_rate")
-        with self.network.model:
-            inference = pm.ADVI() if arch.method == "advi" else pm.FullRankADVI()
-        group = inference.approx.groups[0]
-        updates = inference.objective.updates(
-            obj_optimizer=pm.adam(learning_rate=self.learning_rate)
-        )
+        model = self.network.model
+        names = parameter_names(self.key)
+        if [var.name for var in model.free_RVs] != names:
+            raise RuntimeError(f"Free variables {model.free_RVs} are not in the order {names}.")
+        shapes = parameter_shapes(self.network.layer_sizes, self.key.likelihood)
+        sizes = [pt.prod(shape, dtype="int64") if shape else 1 for shape in shapes]
+        n_params = pt.add(*sizes)
+        self.mu = pytensor.shared(np.zeros(1), shape=(None,), name="mu")
+        self.scale = pytensor.shared(np.zeros(1), shape=(None,), name="rho_or_L_tril")
+        noise_rng = pytensor.shared(np.random.default_rng(), name="noise_rng")
+        eps = _standard_normal(n_params, noise_rng)
+        z, log_diag = self._variational_draw(eps, n_params)
+        offsets = list(accumulate(sizes, initial=0))
+        values = [
+            z[start:stop].reshape(shape)
+            for start, stop, shape in zip(offsets[:-1], offsets[1:], shapes)
+        ]
+        logp = graph_replace(model.logp(), dict(zip(model.value_vars, values)), strict=True)
+        logq = pt.sum(-0.5 * eps**2 - 0.5 * np.log(2.0 * np.pi) - log_diag)
+        rows = self.network.X.shape[0] if self.key.batch_size is None else self.key.batch_size
+        per_step = pt.cast(self.network.total_size / rows, "float64")
+        loss = (logq - logp) / per_step
+        params = [self.mu, self.scale]
+        updates = pm.adam(loss, params, learning_rate=self.learning_rate)
+        # pm.adam lists each parameter's two moments just before the parameter.
+        keys = list(updates)
+        self._moments = {keys[keys.index(p) - k]: p for p in params for k in (1, 2)}
         # Without the generators' updates the Monte-Carlo noise would never advance.
-        updates.update(collect_default_updates(outputs=[updates.loss, *updates.values()]))
+        updates.update(collect_default_updates(outputs=[loss, *updates.values()]))
         self._state = list(updates)
-        self._params = group.params_dict
         self._rngs = [var for var in self._state if isinstance(var.type, RandomGeneratorType)]
-        # Generators are reseeded on every fit; everything else restarts from these values.
-        self._initial_state = {var: var.get_value() for var in self._state if var not in self._rngs}
-        self._flat_index = self._flat_layout(group.ordering)
+        # Adam's step count (the one scalar state) restarts from its first value.
+        self._initial_scalars = {
+            var: var.get_value() for var in self._state if getattr(var.type, "ndim", None) == 0
+        }
         with _quiet_blas_notice(), _exact_arithmetic():
-            self._run = self._compile_scan(updates)
+            self._run = self._compile_scan(updates, loss)
 
-    def _flat_layout(self, ordering) -> np.ndarray:
-        """Index that takes PyMC's flat parameter vector to our documented layout."""
-        return np.r_[tuple(ordering[name][1] for name in parameter_names(self.arch))]
+    def _variational_draw(self, eps, n_params) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+        """The flat parameters drawn with the noise ``eps``, and the log of the scale
+        factor's diagonal (PyMC's ``symbolic_random`` and ``logdet`` of each family)."""
+        if self.key.method == "advi":
+            std = pt.softplus(self.scale)
+            return self.mu + std * eps, pt.log(std)
+        diag = pt.arange(n_params)
+        L = pt.zeros((n_params, n_params))
+        L = pt.set_subtensor(L[pt.tril_indices(n_params)], self.scale)
+        L = pt.set_subtensor(L[diag, diag], pt.softplus(L[diag, diag]))
+        return L @ eps + self.mu, pt.log(L[diag, diag])
 
-    def _compile_scan(self, updates) -> pytensor.compile.Function:
-        state, loss = self._state, updates.loss
+    def _compile_scan(self, updates, loss) -> pytensor.compile.Function:
+        state = self._state
 
         def step(*current):
             return clone_replace(
@@ -122,6 +165,7 @@ class CompiledADVI:
 
     def fit(
         self,
+        arch: Architecture,
         X: np.ndarray,
         y: np.ndarray,
         *,
@@ -137,7 +181,8 @@ class CompiledADVI:
         monitor: Callable[[Posterior], float] | None = None,
         verbose: bool = False,
     ) -> ADVIResult:
-        """Run ADVI on ``(X, y)`` from the posterior ``init`` until it stops or ``max_iter``.
+        """Run ADVI for ``arch`` on ``(X, y)`` from the posterior ``init`` until it stops or
+        ``max_iter``.
 
         Every ``CHECK_INTERVAL`` iterations a check scores the fit: the mean loss of those
         iterations, or, with a ``monitor``, ``monitor(posterior)`` (e.g. a validation log
@@ -146,12 +191,15 @@ class CompiledADVI:
         improvement stop the fit. ``tol=None`` runs exactly ``max_iter`` iterations. With
         a monitor the result is the best-scoring posterior seen, otherwise the last.
         """
+        if arch.graph_key != self.key:
+            raise ValueError(f"This engine fits {self.key}, not {arch}.")
         network = self.network
         network.set_data(network.data(X, y, sample_weight, total_size, prior_scale))
+        network.set_layer_sizes(arch.layer_sizes)
         self.learning_rate.set_value(np.float64(learning_rate))
         self._reset(init, seed)
-        # PyMC divides the loss by total_size / rows per step; undo it.
-        rows_per_step = len(X) if self.arch.batch_size is None else self.arch.batch_size
+        # The loss is divided by total_size / rows per step, as PyMC's is; undo it.
+        rows_per_step = len(X) if arch.batch_size is None else arch.batch_size
         scale = total_size / rows_per_step
         try:
             with single_threaded_blas():
@@ -160,17 +208,19 @@ class CompiledADVI:
             network.clear_data()
 
     def _reset(self, init: Posterior, seed: int) -> None:
-        for var, value in self._initial_state.items():
-            var.set_value(value.copy())
-        order = np.argsort(self._flat_index)  # our flat layout -> PyMC's
-        self._params["mu"].set_value(init.mean[order])
-        if self.arch.method == "advi":
-            self._params["rho"].set_value(softplus_inverse(init.std[order]))
+        """Start from ``init`` with fresh Adam moments (at the new shapes) and generators."""
+        self.mu.set_value(init.mean)
+        if self.key.method == "advi":
+            self.scale.set_value(softplus_inverse(init.std))
         else:
             factor = np.diag(init.std) if init.cholesky is None else init.cholesky
-            factor = _lower_factor(factor[order])
+            factor = _lower_factor(factor)
             factor[np.diag_indices_from(factor)] = softplus_inverse(np.diag(factor))
-            self._params["L_tril"].set_value(factor[np.tril_indices_from(factor)])
+            self.scale.set_value(factor[np.tril_indices_from(factor)])
+        for moment, param in self._moments.items():
+            moment.set_value(np.zeros_like(param.get_value()))
+        for var, value in self._initial_scalars.items():
+            var.set_value(value.copy())
         for var, child in zip(self._rngs, np.random.SeedSequence(seed).spawn(len(self._rngs))):
             var.set_value(np.random.default_rng(child))
 
@@ -213,16 +263,15 @@ class CompiledADVI:
         )
 
     def _posterior(self) -> Posterior:
-        mean = self._params["mu"].get_value()[self._flat_index]
-        if self.arch.method == "advi":
-            std = softplus(self._params["rho"].get_value())[self._flat_index]
+        mean = self.mu.get_value()
+        if self.key.method == "advi":
+            std = softplus(self.scale.get_value())
             cholesky = None
         else:
             size = mean.size
-            factor = np.zeros((size, size))
-            factor[np.tril_indices(size)] = self._params["L_tril"].get_value()
-            factor[np.diag_indices(size)] = softplus(np.diag(factor))
-            cholesky = _lower_factor(factor[self._flat_index])
+            cholesky = np.zeros((size, size))
+            cholesky[np.tril_indices(size)] = self.scale.get_value()
+            cholesky[np.diag_indices(size)] = softplus(np.diag(cholesky))
             std = np.sqrt(np.sum(cholesky**2, axis=1))
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
             raise DivergenceError(
@@ -230,6 +279,14 @@ class CompiledADVI:
                 "learning_rate or standardise the inputs (e.g. with sklearn's StandardScaler)."
             )
         return Posterior(mean, std, cholesky)
+
+
+def _standard_normal(size, rng) -> pt.TensorVariable:
+    """``size`` standard-normal draws from ``rng`` (PyTensor 3 warns unless asked for the
+    next generator too; 2.x does not take that argument)."""
+    if _PYTENSOR_MAJOR >= 3:
+        return pt.random.normal(0.0, 1.0, size=(size,), rng=rng, return_next_rng=True)[1]
+    return pt.random.normal(0.0, 1.0, size=(size,), rng=rng)
 
 
 class _HeldInterrupt:
@@ -336,19 +393,22 @@ def _lower_factor(rows: np.ndarray) -> np.ndarray:
 
 
 class _EnginePool:
-    """Compiled engines by architecture; each engine is used by one fit at a time."""
+    """Compiled engines by ``key(architecture)``; each engine is used by one fit at a time."""
 
-    def __init__(self, size: int, build=CompiledADVI):
+    def __init__(self, size: int, build=CompiledADVI, key=lambda arch: arch):
         self.size = size
         self._build = build
-        self._idle: OrderedDict[Architecture, list[CompiledADVI]] = OrderedDict()
+        self._key = key
+        self._idle: OrderedDict[object, list] = OrderedDict()
         self._lock = threading.Lock()
         self.builds = 0
 
     @contextmanager
     def engine(self, arch: Architecture):
+        """An idle engine for ``arch``, built if there is none, returned to the pool after."""
+        key = self._key(arch)
         with self._lock:
-            idle = self._idle.get(arch)
+            idle = self._idle.get(key)
             engine = idle.pop() if idle else None
         if engine is None:
             engine = self._build(arch)
@@ -358,8 +418,8 @@ class _EnginePool:
             yield engine
         finally:
             with self._lock:
-                self._idle.setdefault(arch, []).append(engine)
-                self._idle.move_to_end(arch)
+                self._idle.setdefault(key, []).append(engine)
+                self._idle.move_to_end(key)
                 while sum(map(len, self._idle.values())) > self.size:
                     oldest = next(iter(self._idle))
                     self._idle[oldest].pop(0)
@@ -371,4 +431,4 @@ class _EnginePool:
             self._idle.clear()
 
 
-ENGINES = _EnginePool(POOL_SIZE)
+ENGINES = _EnginePool(POOL_SIZE, key=lambda arch: arch.graph_key)

@@ -20,7 +20,9 @@ class Likelihood:
     noise scale), with their ``Normal(mean, sd)`` priors in ``extra_priors``; in the flat
     parameter layout they follow the last layer's bias, in this order. ``target_dtype``
     is the dtype of the encoded targets. ``initial_output_bias`` is where ADVI starts the
-    last layer's biases (zeros when empty).
+    last layer's biases (zeros when empty). ``n_outputs`` is the width of the network's
+    last layer, None where it varies (one output per class); a fixed width stays a
+    constant of ADVI's compiled graph, which lets PyTensor specialise the output layer.
     """
 
     name: str
@@ -28,6 +30,7 @@ class Likelihood:
     extra_parameters: tuple[str, ...] = ()
     extra_priors: tuple[tuple[float, float], ...] = ()
     initial_output_bias: tuple[float, ...] = ()
+    n_outputs: int | None = None
 
 
 #: Smallest noise scale of the heteroscedastic likelihood (standardised target), so that
@@ -46,11 +49,11 @@ LIKELIHOODS = {
     likelihood.name: likelihood
     for likelihood in (
         # One logit per row: a binary classifier.
-        Likelihood("bernoulli", "int32"),
+        Likelihood("bernoulli", "int32", n_outputs=1),
         # One logit per class.
         Likelihood("categorical", "int32"),
         # The network's one output is the mean; one noise scale for every row.
-        Likelihood("normal", "float64", ("log_noise",), (LOG_NOISE_PRIOR,)),
+        Likelihood("normal", "float64", ("log_noise",), (LOG_NOISE_PRIOR,), n_outputs=1),
         # Two outputs per row: the mean and the (softplus-linked) noise scale.
         Likelihood(
             "normal_heteroscedastic",
@@ -59,6 +62,7 @@ LIKELIHOODS = {
                 0.0,
                 float(softplus_inverse(INITIAL_NOISE_SCALE - MIN_NOISE_SCALE)),
             ),
+            n_outputs=2,
         ),
     )
 }

@@ -22,7 +22,10 @@ ACTIVATIONS = {
 
 @dataclass(frozen=True)
 class Architecture:
-    """What fixes the shape of the PyMC graph; equal architectures share a compiled engine.
+    """The network a fit builds: its layer sizes and what else shapes the PyMC graph.
+
+    Equal architectures share NUTS's compiled model; ADVI's engines are shared by every
+    architecture of one :attr:`graph_key` (all widths of a depth).
 
     ``batch_size`` is None for full-batch ADVI. ``likelihood`` names an entry of
     :data:`~bnn_sklearn._likelihoods.LIKELIHOODS`; ``n_outputs`` is the width of the
@@ -42,13 +45,47 @@ class Architecture:
     def layer_sizes(self) -> tuple[int, ...]:
         return (self.n_features, *self.hidden_layer_sizes, self.n_outputs)
 
+    @property
+    def graph_key(self) -> GraphKey:
+        """What fixes the graph once the layer sizes are variables (see :class:`GraphKey`)."""
+        return GraphKey(
+            len(self.hidden_layer_sizes),
+            self.activation,
+            self.method,
+            self.batch_size,
+            self.likelihood,
+        )
 
-def parameter_names(arch: Architecture) -> list[str]:
+
+@dataclass(frozen=True)
+class GraphKey:
+    """An :class:`Architecture` without its layer sizes: what ADVI's engine is compiled for.
+
+    The layer sizes (features, hidden units, outputs) enter that graph as shared integers,
+    so architectures that differ only in them share one compiled function. The minibatch
+    size stays a constant of the graph (PyMC's ``Minibatch`` takes an integer).
+    """
+
+    depth: int
+    activation: str
+    method: str
+    batch_size: int | None
+    likelihood: str
+
+
+def parameter_names(arch: Architecture | GraphKey) -> list[str]:
     """Names of the model's free variables in the flat layout: weights then bias of each
     layer in order, then the likelihood's own parameters."""
-    n_layers = len(arch.layer_sizes) - 1
+    n_layers = arch.depth + 1 if isinstance(arch, GraphKey) else len(arch.layer_sizes) - 1
     layers = [name for i in range(n_layers) for name in (f"w_{i}", f"b_{i}")]
     return layers + list(LIKELIHOODS[arch.likelihood].extra_parameters)
+
+
+def parameter_shapes(layer_sizes, likelihood: str) -> list[tuple]:
+    """Shapes of the free variables in :func:`parameter_names`' order, from layer sizes
+    given as integers or as symbolic scalars."""
+    layers = [shape for n_in, n_out in pairwise(layer_sizes) for shape in ((n_in, n_out), (n_out,))]
+    return layers + [()] * len(LIKELIHOODS[likelihood].extra_parameters)
 
 
 @dataclass
@@ -57,7 +94,9 @@ class NetworkModel:
 
     ``sample_weight`` multiplies each row's log-likelihood; ``total_size`` is the number of
     rows the likelihood is scaled to (PyMC's ``total_size``): the rows of ``X`` for ``fit``,
-    the whole stream's for ``partial_fit``.
+    the whole stream's for ``partial_fit``. ``layer_sizes`` holds the shared integers that
+    size the layers when the model was built with ``shared_sizes=True`` (None otherwise;
+    the last is a plain integer when the likelihood fixes the number of outputs).
     """
 
     model: pm.Model
@@ -66,6 +105,17 @@ class NetworkModel:
     sample_weight: pytensor.compile.SharedVariable
     total_size: pytensor.compile.SharedVariable
     prior_scale: pytensor.compile.SharedVariable
+    layer_sizes: tuple[pytensor.compile.SharedVariable | int, ...] | None = None
+
+    def set_layer_sizes(self, layer_sizes: tuple[int, ...]) -> None:
+        """Size the layers (a model built with ``shared_sizes=True`` only)."""
+        if self.layer_sizes is None or len(layer_sizes) != len(self.layer_sizes):
+            raise ValueError(f"This model cannot take the layer sizes {layer_sizes}.")
+        for var, size in zip(self.layer_sizes, layer_sizes):
+            if isinstance(var, int) and var != size:
+                raise ValueError(f"This model has {var} outputs, not {size}.")
+            if not isinstance(var, int):
+                var.set_value(np.int64(size))
 
     def data(self, X, y, sample_weight, total_size, prior_scale) -> dict[str, np.ndarray]:
         """The values of the shared variables for a fit, by the variables' names."""
@@ -90,13 +140,15 @@ class NetworkModel:
         self.sample_weight.set_value(np.ones(2))
 
 
-def build_network(arch: Architecture) -> NetworkModel:
+def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkModel:
     """Build the Bayesian MLP for ``arch``: Normal priors, tanh/relu/... hidden layers.
 
     The training data enter as shared variables, so one compiled graph serves any
     dataset with ``arch.n_features`` columns. The likelihood is always scaled to the shared
     ``total_size`` (a factor of 1 for a full batch of ``total_size`` rows), so the same
-    graph serves ``fit`` and the streaming of ``partial_fit``.
+    graph serves ``fit`` and the streaming of ``partial_fit``. With ``shared_sizes`` the
+    layer sizes are shared integers too (set with :meth:`NetworkModel.set_layer_sizes`):
+    the graph then serves every architecture of ``arch.graph_key``.
     """
     likelihood = LIKELIHOODS[arch.likelihood]
     X = pytensor.shared(np.zeros((2, arch.n_features)), name="X")
@@ -106,6 +158,12 @@ def build_network(arch: Architecture) -> NetworkModel:
     prior_scale = pytensor.shared(np.float64(1.0), name="prior_scale")
     activation = ACTIVATIONS[arch.activation]
     sizes = arch.layer_sizes
+    if shared_sizes:
+        *varying, n_outputs = sizes
+        sizes = (
+            *(pytensor.shared(np.int64(n), name=f"n_{i}") for i, n in enumerate(varying)),
+            pytensor.shared(np.int64(n_outputs)) if likelihood.n_outputs is None else n_outputs,
+        )
     with pm.Model() as model:
         if arch.batch_size is None:
             X_obs, y_obs, weight_obs = X, y, sample_weight
@@ -140,6 +198,7 @@ def build_network(arch: Architecture) -> NetworkModel:
         sample_weight=sample_weight,
         total_size=total_size,
         prior_scale=prior_scale,
+        layer_sizes=sizes if shared_sizes else None,
     )
 
 

@@ -12,9 +12,10 @@ or from Python, with the estimators you will fit::
     from bnn_sklearn.warmup import warmup
     warmup([BayesianMLPClassifier(hidden_layer_sizes=(32,))], n_features=20, n_classes=2)
 
-An engine is compiled for each network shape (features, hidden layer sizes, classes or
-noise model), activation, method and full batch or minibatch; a warm-up covers exactly
-the combinations it fits.
+An ADVI engine is compiled for each depth (number of hidden layers), activation, method,
+minibatch size (or full batch) and likelihood (binary or multiclass classifier, noise
+model): one warm-up fit covers every width of its layers and any number of features or
+classes. NUTS compiles for each network shape (features, hidden layer sizes, classes).
 """
 
 from __future__ import annotations

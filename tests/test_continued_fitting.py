@@ -192,6 +192,7 @@ def test_the_engine_keeps_the_best_posterior_of_the_monitor(moons):
 
     with ENGINES.engine(arch) as engine:
         result = engine.fit(
+            arch,
             X,
             y.astype(np.int32),
             sample_weight=np.ones(len(y)),

@@ -2,6 +2,7 @@
 
 import importlib
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,7 @@ def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatc
     )
     reference = stock.stock_step_advi(arch, X, y.astype(np.int32), **settings)
     with ENGINES.engine(arch) as engine:
-        result = engine.fit(X, y.astype(np.int32), tol=None, n_iter_no_change=10, **settings)
+        result = engine.fit(arch, X, y.astype(np.int32), tol=None, n_iter_no_change=10, **settings)
     assert reference.losses[-20:].mean() < 0.8 * reference.losses[:20].mean()  # it moved
     np.testing.assert_allclose(result.losses, reference.losses, rtol=1e-9)
     np.testing.assert_allclose(result.posterior.mean, reference.posterior.mean, rtol=1e-9)
@@ -155,3 +156,57 @@ def test_loss_give_back_measures_how_far_the_loss_fell_back_from_its_best():
     assert _inference.loss_give_back(falling[: windows + 5]) == 0.0
     # Windows end at the last iteration: 30 iterations at 55 before the curve above.
     assert _inference.loss_give_back(np.r_[np.full(30, 55.0), falling]) == 0.0
+
+
+@pytest.mark.parametrize("method", ["advi", "fullrank_advi"])
+def test_networks_of_one_depth_share_one_compiled_function(moons, three_blobs, method):
+    """Other widths, features or classes: the same engine and compiled function."""
+    X, y = moons
+    ENGINES.clear()
+    builds = ENGINES.builds
+    settings = {**FAST, "max_iter": 100, "method": method}
+    BayesianMLPClassifier(**settings).fit(X, y)
+    arch = Architecture(2, (8,), "relu", 1, method, None, "bernoulli")
+    with ENGINES.engine(arch) as engine:
+        compiled = engine._run
+    BayesianMLPClassifier(**settings | {"hidden_layer_sizes": (13,)}).fit(X, y)
+    BayesianMLPClassifier(**settings | {"hidden_layer_sizes": (5,)}).fit(np.c_[X, X], y)
+    assert ENGINES.builds == builds + 1
+    with ENGINES.engine(replace(arch, n_features=3, hidden_layer_sizes=(4,))) as again:
+        assert again is engine and again._run is compiled
+    # Three classes and then four: one more engine (another likelihood), not two.
+    X3, y3 = three_blobs
+    BayesianMLPClassifier(**settings).fit(X3, y3)
+    four_classes = np.arange(len(y3)) % 4
+    BayesianMLPClassifier(**settings | {"hidden_layer_sizes": (6,)}).fit(X3, four_classes)
+    assert ENGINES.builds == builds + 2
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_a_fit_does_not_depend_on_the_networks_fitted_before_it(moons, monkeypatch, batch_size):
+    X, y = moons
+    settings = {**FAST, "hidden_layer_sizes": (13,), "batch_size": batch_size}
+    with monkeypatch.context() as patched:
+        patched.setattr(_inference, "ENGINES", _inference._EnginePool(size=1))
+        alone = BayesianMLPClassifier(**settings).fit(X, y)
+    # The pooled engine has just fitted a wider network, on more features, with another seed.
+    BayesianMLPClassifier(**settings | {"hidden_layer_sizes": (21,), "random_state": 3}).fit(
+        np.c_[X, X[:, :1]], y
+    )
+    after_others = BayesianMLPClassifier(**settings).fit(X, y)
+    np.testing.assert_array_equal(after_others.loss_curve_, alone.loss_curve_)
+    np.testing.assert_array_equal(after_others.predict_proba(X), alone.predict_proba(X))
+    assert after_others.score(X, y) > 0.85  # and it learned
+
+
+def test_a_warm_start_continues_after_other_widths_used_the_engine(moons):
+    X, y = moons
+    settings = {**FAST, "max_iter": 500, "warm_start": True}
+    twice = BayesianMLPClassifier(**settings).fit(X, y).fit(X, y)
+    interrupted = BayesianMLPClassifier(**settings).fit(X, y)
+    BayesianMLPClassifier(**settings | {"hidden_layer_sizes": (3,)}).fit(X[:50], y[:50])
+    interrupted.fit(X, y)
+    np.testing.assert_array_equal(interrupted.loss_curve_, twice.loss_curve_)
+    for name in ("coefs_mean_", "coefs_std_"):
+        for a, b in zip(getattr(interrupted, name), getattr(twice, name)):
+            np.testing.assert_array_equal(a, b)
