@@ -480,7 +480,8 @@ class BaseBayesianMLP(BaseEstimator):
     # Persistence.
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: on Python >= 3.11 the inherited state is the instance's own __dict__.
+        state = dict(super().__getstate__())
         state["_state_format"] = STATE_FORMAT
         return state
 

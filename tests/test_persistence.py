@@ -2,6 +2,7 @@
 
 import io
 import json
+import pickle
 import shutil
 import zipfile
 from pathlib import Path
@@ -212,3 +213,13 @@ def test_a_file_from_a_newer_format_says_why_it_cannot_load(saved, tmp_path, mon
         match=rf"newer bnn_sklearn \(state format {current + 1}; .* up to {current}\).*Upgrade",
     ):
         joblib.load(path) if saver == "joblib" else sio.load(path, trusted=TRUSTED_TYPES)
+
+
+def test_pickling_leaves_the_estimator_as_it_was(moons):
+    X, y = moons
+    clf = BayesianMLPClassifier(**FAST).fit(X, y)
+    before = set(vars(clf))
+    state = clf.__getstate__()
+    state["coefs_mean_"] = None
+    pickle.dumps(clf)
+    assert set(vars(clf)) == before and clf.coefs_mean_ is not None
