@@ -170,7 +170,7 @@ def iter_network_draws(
     stay float64.
     """
     n_network = n_parameters(layer_sizes)
-    weights, biases = unflatten_layers(draws[:, :n_network].astype(dtype), layer_sizes)
+    weights, biases = unflatten_layers(draws[:, :n_network].astype(dtype, copy=False), layer_sizes)
     extras = draws[:, n_network:]
     return iter_draw_outputs(X.astype(dtype, copy=False), weights, biases, activation, link, extras)
 
