@@ -69,7 +69,7 @@ def _result(arch, inference, losses, total_size, n_rows) -> ADVIResult:
     """The fitted posterior in the estimator's layout, losses on the full-data scale."""
     approx = inference.approx
     ordering = approx.groups[0].ordering
-    index = np.r_[tuple(ordering[name][1] for name in parameter_names(arch))]
+    index = np.r_[tuple(ordering[name][1] for name in parameter_names(arch.graph_key))]
     # PyMC divides the loss by total_size / rows per step; undo it, as the engine does.
     scale = total_size / (n_rows if arch.batch_size is None else arch.batch_size)
     return ADVIResult(

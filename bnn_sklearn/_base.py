@@ -474,7 +474,7 @@ class BaseBayesianMLP(BaseEstimator):
             self.n_draws,
             self.draws_seed_,
             link=self._link,
-            dtype=np.dtype(self.prediction_dtype).type,
+            dtype=self.prediction_dtype,
         )
 
     # Persistence.

@@ -73,12 +73,11 @@ class GraphKey:
     likelihood: str
 
 
-def parameter_names(arch: Architecture | GraphKey) -> list[str]:
+def parameter_names(key: GraphKey) -> list[str]:
     """Names of the model's free variables in the flat layout: weights then bias of each
     layer in order, then the likelihood's own parameters."""
-    n_layers = arch.depth + 1 if isinstance(arch, GraphKey) else len(arch.layer_sizes) - 1
-    layers = [name for i in range(n_layers) for name in (f"w_{i}", f"b_{i}")]
-    return layers + list(LIKELIHOODS[arch.likelihood].extra_parameters)
+    layers = [name for i in range(key.depth + 1) for name in (f"w_{i}", f"b_{i}")]
+    return layers + list(LIKELIHOODS[key.likelihood].extra_parameters)
 
 
 def parameter_shapes(layer_sizes, likelihood: str) -> list[tuple]:

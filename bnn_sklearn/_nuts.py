@@ -69,7 +69,7 @@ class CompiledNUTS:
         self.arch = arch
         self.network = build_network(arch)
         self._nutpie_model = None
-        self._names = parameter_names(arch)
+        self._names = parameter_names(arch.graph_key)
 
     def sample(
         self,

@@ -162,7 +162,7 @@ def iter_network_draws(
     activation: str,
     X: np.ndarray,
     link: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    dtype: type = np.float64,
+    dtype: str = "float64",
 ) -> Iterator[np.ndarray]:
     """:func:`iter_draw_outputs` for flat parameter draws ``(n_draws, n_params + n_extra)``.
 
@@ -183,7 +183,7 @@ def predictive_draws(
     n_draws: int,
     seed: int,
     link: Callable[[np.ndarray, np.ndarray], np.ndarray] = class_probabilities,
-    dtype: type = np.float64,
+    dtype: str = "float64",
 ) -> Iterator[np.ndarray]:
     """``link`` of the network's outputs on ``X`` under ``n_draws`` weight draws, by row
     chunks (class probabilities by default), computed in ``dtype``."""
