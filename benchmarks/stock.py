@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pymc as pm
+from pymc.data import MinibatchOp
+from pytensor.graph import ancestors
 from pytensor.tensor.random.type import RandomGeneratorType
 
 from bnn_sklearn import BayesianMLPClassifier
@@ -137,14 +139,11 @@ def stock_step_advi(
 ) -> ADVIResult:
     """Call ``max_iter`` times the ADVI step function that ``pm.fit`` builds and iterates.
 
-    The step's random generator is seeded as ``CompiledADVI`` seeds its own
-    (``numpy.random.SeedSequence(seed).spawn``), so the engine given the same arguments
-    must reproduce these losses and this posterior up to round-off. Full batch only: with
-    minibatches there is a second generator (the row indices), and the two are listed in
-    another order than the engine's.
+    The step's random generators are seeded as ``CompiledADVI`` seeds its own
+    (``numpy.random.SeedSequence(seed).spawn``, the noise's generator first, then the
+    minibatch rows'), so the engine given the same arguments must reproduce these losses
+    and this posterior up to round-off.
     """
-    if arch.batch_size is not None:
-        raise ValueError("stock_step_advi compares full-batch fits only.")
     inference = stock_inference(
         arch,
         X,
@@ -158,7 +157,16 @@ def stock_step_advi(
         step = inference.objective.step_function(
             obj_optimizer=pm.adam(learning_rate=learning_rate), score=True
         )
-    generators = [v for v in step.get_shared() if isinstance(v.type, RandomGeneratorType)]
+    model = inference.approx.model
+    minibatch_rngs = {
+        var.owner.inputs[-1]
+        for var in ancestors(model.observed_RVs + list(model.rvs_to_values.values()))
+        if var.owner is not None and isinstance(var.owner.op, MinibatchOp)
+    }
+    generators = sorted(
+        (v for v in step.get_shared() if isinstance(v.type, RandomGeneratorType)),
+        key=lambda generator: generator in minibatch_rngs,
+    )
     for generator, child in zip(generators, np.random.SeedSequence(seed).spawn(len(generators))):
         generator.set_value(np.random.default_rng(child))
     losses = [float(step()) for _ in range(max_iter)]

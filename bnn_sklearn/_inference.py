@@ -1,10 +1,11 @@
 """The ADVI engine: PyMC's objective and Adam updates, many iterations per compiled call.
 
 PyMC's ``pm.fit`` calls a compiled step function once per iteration from Python. Here the
-same step (PyMC's ADVI objective, its gradient and ``pm.adam`` updates, plus the updates of
-the random generators that draw the Monte-Carlo noise and the minibatch indices) is the
-body of a ``pytensor.scan``, so one call runs up to ``CHECK_INTERVAL`` iterations and
-returns their losses. Python looks only between calls: convergence, divergence, progress.
+same step (PyMC's ADVI objective, its gradient and ``pm.adam`` updates) is the body of a
+``pytensor.scan``, so one call runs up to ``CHECK_INTERVAL`` iterations and returns their
+losses; the random numbers of those iterations (the Monte-Carlo noise, the minibatch rows)
+are drawn before the loop, the same numbers each iteration would have drawn. Python looks
+only between calls: convergence, divergence, progress.
 
 Data, layer sizes, prior scale and learning rate are shared variables, so a compiled
 engine serves any dataset, any widths of its layers and any values of those; engines are
@@ -28,11 +29,14 @@ import numpy as np
 import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+from pymc.data import MinibatchOp
 from pymc.progress_bar import CustomProgress
-from pymc.pytensorf import collect_default_updates
 from pytensor.compile.mode import Mode, get_mode
+from pytensor.graph import ancestors
+from pytensor.graph.basic import equal_computations
 from pytensor.graph.replace import clone_replace, graph_replace
-from pytensor.tensor.random.type import RandomGeneratorType
+from pytensor.tensor.random.op import RandomVariable
+from pytensor.tensor.rewriting.ofg import inline_ofg_node  # PyTensor's own inlining
 
 from ._network import Architecture, build_network, parameter_names, parameter_shapes
 from ._posterior import Posterior, softplus, softplus_inverse
@@ -44,6 +48,9 @@ CHECK_INTERVAL = 100
 _PYTENSOR_MAJOR = int(pytensor.__version__.split(".")[0])
 #: Compiled engines kept in the process (least recently used are dropped first).
 POOL_SIZE = 16
+#: Random numbers drawn ahead per compiled call (8 MB); big networks take fewer iterations
+#: per call instead of more memory.
+DRAWS_PER_CALL = 2**20
 
 
 @dataclass(frozen=True)
@@ -105,22 +112,20 @@ class CompiledADVI:
         logq = pt.sum(-0.5 * eps**2 - 0.5 * np.log(2.0 * np.pi) - log_diag)
         rows = self.network.X.shape[0] if self.key.batch_size is None else self.key.batch_size
         per_step = pt.cast(self.network.total_size / rows, "float64")
-        loss = (logq - logp) / per_step
+        n_steps = pt.iscalar("n_steps")
+        loss, self._draws = _draws_per_call((logq - logp) / per_step, n_steps)
+        # Seeded in this order: the noise's generator first, then the minibatch's.
+        self._rngs = [noise_rng] + [d.rng for d in self._draws if d.rng is not noise_rng]
         params = [self.mu, self.scale]
         updates = pm.adam(loss, params, learning_rate=self.learning_rate)
         # pm.adam lists each parameter's two moments just before the parameter.
         keys = list(updates)
         self._moments = {keys[keys.index(p) - k]: p for p in params for k in (1, 2)}
-        # Without the generators' updates the Monte-Carlo noise would never advance.
-        updates.update(collect_default_updates(outputs=[loss, *updates.values()]))
         self._state = list(updates)
-        self._rngs = [var for var in self._state if isinstance(var.type, RandomGeneratorType)]
         # Adam's step count (the one scalar state) restarts from its first value.
-        self._initial_scalars = {
-            var: var.get_value() for var in self._state if getattr(var.type, "ndim", None) == 0
-        }
+        self._initial_scalars = {var: var.get_value() for var in self._state if var.type.ndim == 0}
         with _quiet_blas_notice(), _exact_arithmetic():
-            self._run = self._compile_scan(updates, loss)
+            self._run = self._compile_scan(updates, loss, n_steps)
 
     def _variational_draw(self, eps, n_params) -> tuple[pt.TensorVariable, pt.TensorVariable]:
         """The flat parameters drawn with the noise ``eps``, and the log of the scale
@@ -134,13 +139,14 @@ class CompiledADVI:
         L = pt.set_subtensor(L[diag, diag], pt.softplus(L[diag, diag]))
         return L @ eps + self.mu, pt.log(L[diag, diag])
 
-    def _compile_scan(self, updates, loss) -> pytensor.compile.Function:
+    def _compile_scan(self, updates, loss, n_steps) -> pytensor.compile.Function:
         state = self._state
+        step_draws = [draw.step for draw in self._draws]
 
-        def step(*current):
-            return clone_replace(
-                [updates[var] for var in state] + [loss], replace=dict(zip(state, current))
-            )
+        def step(*inputs):
+            draws, current = inputs[: len(step_draws)], inputs[len(step_draws) :]
+            replace = dict(zip(state, current)) | dict(zip(step_draws, draws))
+            return clone_replace([updates[var] for var in state] + [loss], replace=replace)
 
         # The default backend, without PyMC's parameter checks (a diverged fit must give a
         # NaN loss that the loop reports, not an error from inside the graph).
@@ -151,17 +157,17 @@ class CompiledADVI:
         )
         # PyTensor 3 compiles scan's inner graph with the outer function's mode; 2.x needs it.
         inner_mode = {} if _PYTENSOR_MAJOR >= 3 else {"mode": mode}
-        n_steps = pt.iscalar("n_steps")
-        outputs = pytensor.scan(
-            step, outputs_info=[*state, None], n_steps=n_steps, return_updates=False, **inner_mode
+        *final, losses = pytensor.scan(
+            step,
+            sequences=[draw.per_call for draw in self._draws],
+            outputs_info=[*state, None],
+            n_steps=n_steps,
+            return_updates=False,
+            **inner_mode,
         )
-        *final, losses = outputs
-        # Tensor states come back stacked over the steps, generators as their last value.
-        final = [
-            out if isinstance(var.type, RandomGeneratorType) else out[-1]
-            for var, out in zip(state, final)
-        ]
-        return pytensor.function([n_steps], losses, updates=dict(zip(state, final)), mode=mode)
+        updates = {var: out[-1] for var, out in zip(state, final)}
+        updates |= {draw.rng: draw.next_rng for draw in self._draws}
+        return pytensor.function([n_steps], losses, updates=updates, mode=mode)
 
     def fit(
         self,
@@ -198,6 +204,7 @@ class CompiledADVI:
         network.set_layer_sizes(arch.layer_sizes)
         self.learning_rate.set_value(np.float64(learning_rate))
         self._reset(init, seed)
+        self._steps_per_call = max(1, min(CHECK_INTERVAL, DRAWS_PER_CALL // init.mean.size))
         # The loss is divided by total_size / rows per step, as PyMC's is; undo it.
         rows_per_step = len(X) if arch.batch_size is None else arch.batch_size
         scale = total_size / rows_per_step
@@ -231,7 +238,7 @@ class CompiledADVI:
         with CustomProgress(disable=not verbose) as progress, _HeldInterrupt() as interrupt:
             task = progress.add_task("Fitting", total=max_iter)
             while done < max_iter:
-                chunk = scale * self._run(min(CHECK_INTERVAL, max_iter - done))
+                chunk = scale * self._run_steps(min(CHECK_INTERVAL, max_iter - done))
                 interrupt.raise_if_pending()
                 if not np.all(np.isfinite(chunk)):
                     first_bad = done + int(np.argmin(np.isfinite(chunk))) + 1
@@ -262,6 +269,12 @@ class CompiledADVI:
             validation_losses=np.array(scores) if monitor is not None else None,
         )
 
+    def _run_steps(self, n_steps: int) -> np.ndarray:
+        """The losses of ``n_steps`` iterations, run in calls of at most
+        ``_steps_per_call`` (each call draws its iterations' random numbers first)."""
+        calls = range(0, n_steps, self._steps_per_call)
+        return np.concatenate([self._run(min(self._steps_per_call, n_steps - i)) for i in calls])
+
     def _posterior(self) -> Posterior:
         mean = self.mu.get_value()
         if self.key.method == "advi":
@@ -287,6 +300,63 @@ def _standard_normal(size, rng) -> pt.TensorVariable:
     if _PYTENSOR_MAJOR >= 3:
         return pt.random.normal(0.0, 1.0, size=(size,), rng=rng, return_next_rng=True)[1]
     return pt.random.normal(0.0, 1.0, size=(size,), rng=rng)
+
+
+@dataclass(frozen=True)
+class _CallDraws:
+    """One random draw of an iteration, made for all the iterations of a call at once.
+
+    ``per_call`` stacks the draws of ``n_steps`` iterations (scan's sequence), ``step``
+    stands for one iteration's draw in the loss, ``next_rng`` is ``rng`` after the call.
+    """
+
+    rng: pytensor.compile.SharedVariable
+    next_rng: pt.Variable
+    per_call: pt.TensorVariable
+    step: pt.TensorVariable
+
+
+def _draws_per_call(loss, n_steps) -> tuple[pt.TensorVariable, list[_CallDraws]]:
+    """``loss`` with each random draw (the noise, the minibatch rows) made before the loop.
+
+    Drawing ``n_steps`` iterations' values in one call gives the same numbers as drawing
+    them one iteration at a time (NumPy's generators fill arrays in order), so the fit
+    is unchanged; the loop body then holds no random-number op, which the C backend runs
+    in Python with a copy of the generator at every iteration.
+    """
+    loss = _inline_minibatches(loss)
+    # One generator may feed several copies of one draw (PyMC's logp holds two copies of a
+    # Minibatch, graph replacements clone the noise's draw): all copies are one draw.
+    copies: dict[pt.Variable, dict] = {}
+    for var in ancestors([loss]):
+        if var.owner is not None and isinstance(var.owner.op, RandomVariable):
+            copies.setdefault(var.owner.inputs[0], {})[var.owner] = None
+    draws, replace = [], {}
+    for rng, nodes in copies.items():
+        node, *others = nodes
+        _, size, *params = node.inputs
+        if rng.owner is not None or not all(
+            equal_computations(other.inputs, node.inputs) for other in others
+        ):
+            raise RuntimeError(f"Cannot draw {node} ahead of the loop.")
+        steps_size = pt.concatenate([pt.cast(n_steps, "int64")[None], pt.cast(size, "int64")])
+        next_for_call, per_call = node.op.make_node(rng, steps_size, *params).outputs
+        in_loss = node.outputs[1]
+        per_call = pt.specify_shape(per_call, (None, *in_loss.type.shape))
+        draws.append(_CallDraws(rng, next_for_call, per_call, in_loss.type()))
+        replace |= {copy.outputs[1]: draws[-1].step for copy in nodes}
+    return graph_replace(loss, replace, strict=True), draws
+
+
+def _inline_minibatches(loss) -> pt.TensorVariable:
+    """``loss`` with each ``pm.Minibatch`` replaced by the graph it wraps (the draw of the
+    row indices, then the indexing), so that the draw can be moved out of the loop."""
+    replace = {}
+    for var in ancestors([loss]):
+        node = var.owner
+        if isinstance(getattr(node, "op", None), MinibatchOp) and var not in replace:
+            replace.update(zip(node.outputs, inline_ofg_node(node)))
+    return graph_replace(loss, replace, strict=False)
 
 
 class _HeldInterrupt:

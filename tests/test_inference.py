@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pytensor.graph import ancestors
+from pytensor.scan.op import Scan
+from pytensor.tensor.random.op import RandomVariable, RandomVariableWithCoreShape
 
 from bnn_sklearn import BayesianMLPClassifier, _inference
 from bnn_sklearn._inference import ENGINES
@@ -40,11 +43,17 @@ def test_a_fresh_engine_and_a_reused_one_give_the_same_fit(moons):
     np.testing.assert_array_equal(fresh.predict_proba(X), reused.predict_proba(X))
 
 
-def test_iterations_per_call_do_not_change_the_result(moons, monkeypatch):
+@pytest.mark.parametrize("batch_size", [None, 32])
+@pytest.mark.parametrize("limit", ["CHECK_INTERVAL", "DRAWS_PER_CALL"])
+def test_iterations_per_call_do_not_change_the_result(moons, monkeypatch, batch_size, limit):
+    """Each call draws its iterations' noise and rows ahead: fewer iterations per call
+    (a shorter check interval, or a big network's cap on the numbers drawn ahead) must
+    give the same draws to the same iterations."""
     X, y = moons
-    settings = {**FAST, "max_iter": 450}
+    settings = {**FAST, "max_iter": 450, "batch_size": batch_size}
     reference = BayesianMLPClassifier(**settings).fit(X, y)
-    monkeypatch.setattr(_inference, "CHECK_INTERVAL", 7)
+    # 7 iterations per call; FAST's network on moons has 33 parameters.
+    monkeypatch.setattr(_inference, limit, 7 if limit == "CHECK_INTERVAL" else 7 * 33 + 5)
     chunked = BayesianMLPClassifier(**settings).fit(X, y)
     # The loss curve is stored as float32: equal up to its last place.
     eps = np.finfo(np.float32).eps
@@ -62,12 +71,15 @@ def test_the_fit_learns(moons):
 
 
 @pytest.mark.filterwarnings("ignore:PyTensor could not link to a BLAS:UserWarning")
-def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatch):
-    """Loss for loss, the engine reproduces the step function that ``pm.fit`` iterates."""
+@pytest.mark.parametrize("batch_size", [None, 37])
+def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatch, batch_size):
+    """Loss for loss, the engine reproduces the step function that ``pm.fit`` iterates
+    (whose minibatch rows and noise are drawn inside each step; the engine's ahead of
+    each call)."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     stock = importlib.import_module("stock")
     X, y = moons
-    arch = Architecture(2, (8,), "relu", 1, "advi", None, "bernoulli")  # FAST's network on moons
+    arch = Architecture(2, (8,), "relu", 1, "advi", batch_size, "bernoulli")
     n_params = n_parameters(arch.layer_sizes)
     rng = np.random.default_rng(0)
     settings = dict(
@@ -210,3 +222,19 @@ def test_a_warm_start_continues_after_other_widths_used_the_engine(moons):
     for name in ("coefs_mean_", "coefs_std_"):
         for a, b in zip(getattr(interrupted, name), getattr(twice, name)):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_the_loop_holds_no_random_number_op(batch_size):
+    """Each call draws its iterations' noise and minibatch rows before its loop (the C
+    backend runs random-number ops in Python, copying the generator every time)."""
+    arch = Architecture(2, (8,), "relu", 1, "advi", batch_size, "bernoulli")
+    with ENGINES.engine(arch) as engine:
+        nodes = engine._run.maker.fgraph.apply_nodes
+    (loop,) = [node.op for node in nodes if isinstance(node.op, Scan)]
+    in_loop = [var.owner.op for var in ancestors(loop.inner_outputs) if var.owner is not None]
+    # The Numba backend wraps each draw in a RandomVariableWithCoreShape.
+    draws = (RandomVariable, RandomVariableWithCoreShape)
+    assert not any(isinstance(op, draws) for op in in_loop)
+    n_draws = sum(isinstance(node.op, draws) for node in nodes)
+    assert n_draws == 1 + (batch_size is not None)
