@@ -5,10 +5,12 @@ it: build the PyMC model, then ``pm.ADVI(...).fit`` from the engine's starting p
 the same Adam step. ``benchmarks/speed.py`` times it. ``stock_step_advi`` calls the step
 function that ``pm.fit`` builds and calls once per iteration, with its random generator
 seeded as the engine seeds its own, so that the two can be compared loss for loss (the
-test suite does).
+test suite does). ``plain_seed_fit`` is the origin notebook's own model under ``pm.fit``.
 """
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 import numpy as np
 import pymc as pm
@@ -178,3 +180,39 @@ class StockBayesianMLPClassifier(BayesianMLPClassifier):
 
     def _run_advi(self, arch, X, y, **settings):
         return stock_advi(arch, X, y, **settings)
+
+
+def plain_seed_fit(X, y, *, batch_size, n_iter, learning_rate=0.01, seed=0) -> ADVIResult:
+    """The origin notebook's own model under stock ``pm.fit``, as a user's notebook runs it.
+
+    Two hidden layers of 5 tanh units, no biases, ``Normal(0, 1)`` weights started at
+    standard-normal values, ``pm.Bernoulli`` on the sigmoid, ``pm.Minibatch`` when
+    ``batch_size`` is set; mean-field ADVI with the engine's Adam step. The model is built
+    and ``pm.fit`` compiles its step function at every call.
+    """
+    rng = np.random.default_rng(seed)
+    sizes = [X.shape[1], 5, 5]
+    with pm.Model():
+        y = np.asarray(y, dtype=np.int32)  # PyMC casts observed integers to int32
+        X_obs, y_obs = (X, y) if batch_size is None else pm.Minibatch(X, y, batch_size=batch_size)
+        hidden = X_obs
+        for i, (n_in, n_out) in enumerate(pairwise(sizes)):
+            weights = pm.Normal(
+                f"w_{i}", 0.0, 1.0, shape=(n_in, n_out), initval=rng.normal(size=(n_in, n_out))
+            )
+            hidden = pm.math.tanh(pm.math.dot(hidden, weights))
+        weights_out = pm.Normal("w_out", 0.0, 1.0, shape=(5,), initval=rng.normal(size=5))
+        pm.Bernoulli(
+            "out",
+            pm.math.sigmoid(pm.math.dot(hidden, weights_out)),
+            observed=y_obs,
+            total_size=len(y),
+        )
+        approx = pm.fit(
+            n_iter,
+            method="advi",
+            obj_optimizer=pm.adam(learning_rate=learning_rate),
+            random_seed=seed,
+            progressbar=False,
+        )
+    return ADVIResult(Posterior(approx.mean.eval(), approx.std.eval()), approx.hist, converged=True)
