@@ -47,22 +47,26 @@ def timed(function):
     return time.perf_counter() - start, result
 
 
+def add_row(rows, *cells) -> None:
+    """Add a row to the table and print it as it comes."""
+    rows.append(cells)
+    print(" | ".join(cells), flush=True)
+
+
 def compare(label, make, X, y, n_iter, rows):
     """Time a fit of ``n_iter`` iterations with the engine (warm) and with stock pm.fit."""
     make(BayesianMLPClassifier, 50).fit(X, y)  # compile outside the timing
     engine_s, engine = timed(lambda: make(BayesianMLPClassifier, n_iter).fit(X, y))
     stock_s, stock = timed(lambda: make(StockBayesianMLPClassifier, n_iter).fit(X, y))
     tail = slice(-max(1, n_iter // 10), None)
-    rows.append(
-        (
-            label,
-            f"{engine_s:.2f} s ({1e6 * engine_s / n_iter:.0f} us/iter)",
-            f"{stock_s:.2f} s ({1e6 * stock_s / n_iter:.0f} us/iter)",
-            f"{stock_s / engine_s:.1f}x",
-            f"{engine.loss_curve_[tail].mean():.1f} / {stock.loss_curve_[tail].mean():.1f}",
-        )
+    add_row(
+        rows,
+        label,
+        f"{engine_s:.2f} s ({1e6 * engine_s / n_iter:.0f} us/iter)",
+        f"{stock_s:.2f} s ({1e6 * stock_s / n_iter:.0f} us/iter)",
+        f"{stock_s / engine_s:.1f}x",
+        f"{engine.loss_curve_[tail].mean():.1f} / {stock.loss_curve_[tail].mean():.1f}",
     )
-    print(" | ".join(rows[-1]), flush=True)
 
 
 def against_the_notebook(label, make, batch_size, X, y, n_iter, rows):
@@ -78,26 +82,22 @@ def against_the_notebook(label, make, batch_size, X, y, n_iter, rows):
     plain_s, _ = timed(lambda: plain_seed_fit(X, y, batch_size=batch_size, n_iter=n_iter))
     engine_us, plain_us = 1e6 * warm_s / n_iter, 1e6 * (plain_s - setup_s) / (n_iter - 1)
     target_warm = 5 if batch_size else 2.5
-    rows.append(
-        (
-            f"{label}: per iteration, warm (target >= {target_warm}x)",
-            f"{engine_us:.0f} us/iter",
-            f"{plain_us:.0f} us/iter",
-            f"{plain_us / engine_us:.1f}x",
-            "",
-        )
+    add_row(
+        rows,
+        f"{label}: per iteration, warm (target >= {target_warm}x)",
+        f"{engine_us:.0f} us/iter",
+        f"{plain_us:.0f} us/iter",
+        f"{plain_us / engine_us:.1f}x",
+        "",
     )
-    print(" | ".join(rows[-1]), flush=True)
-    rows.append(
-        (
-            f"{label}: whole fit, first compile counted (target >= 2x)",
-            f"{first_s:.2f} s",
-            f"{plain_s:.2f} s",
-            f"{plain_s / first_s:.1f}x",
-            "",
-        )
+    add_row(
+        rows,
+        f"{label}: whole fit, first compile counted (target >= 2x)",
+        f"{first_s:.2f} s",
+        f"{plain_s:.2f} s",
+        f"{plain_s / first_s:.1f}x",
+        "",
     )
-    print(" | ".join(rows[-1]), flush=True)
 
 
 def cold_first_fit(workers: int) -> float:
@@ -183,16 +183,14 @@ def main(argv=None) -> None:
     stock_setup_s, _ = timed(
         lambda: model(StockBayesianMLPClassifier, 1).fit(X_test[:333], y_test[:333])
     )
-    rows.append(
-        (
-            "second fit on new data: setup (target <= 50 ms)",
-            f"{1e3 * setup_s:.0f} ms",
-            f"{1e3 * stock_setup_s:.0f} ms",
-            f"{stock_setup_s / setup_s:.0f}x",
-            "",
-        )
+    add_row(
+        rows,
+        "second fit on new data: setup (target <= 50 ms)",
+        f"{1e3 * setup_s:.0f} ms",
+        f"{1e3 * stock_setup_s:.0f} ms",
+        f"{stock_setup_s / setup_s:.0f}x",
+        "",
     )
-    print(" | ".join(rows[-1]), flush=True)
 
     # New widths of a depth this process has fitted: no compile (one engine per depth).
     model = seed_model((16, 16), "relu", None)
@@ -205,16 +203,14 @@ def main(argv=None) -> None:
         stock_width_s, _ = timed(
             lambda model=model: model(StockBayesianMLPClassifier, 200).fit(X_train, y_train)
         )
-        rows.append(
-            (
-                f"new width {hidden} after (16, 16), 200 iterations (target <= 0.5 s)",
-                f"{new_width_s:.2f} s",
-                f"{stock_width_s:.2f} s",
-                f"{stock_width_s / new_width_s:.0f}x",
-                "",
-            )
+        add_row(
+            rows,
+            f"new width {hidden} after (16, 16), 200 iterations (target <= 0.5 s)",
+            f"{new_width_s:.2f} s",
+            f"{stock_width_s:.2f} s",
+            f"{stock_width_s / new_width_s:.0f}x",
+            "",
         )
-        print(" | ".join(rows[-1]), flush=True)
 
     # A grid search: 2 architectures x 2 prior scales x 2 batch sizes x 3 folds.
     grid = {
@@ -230,52 +226,45 @@ def main(argv=None) -> None:
         )
         searches[cls], _ = timed(lambda search=search: search.fit(X_train, y_train))
     engine_s, stock_s = searches.values()
-    rows.append(
-        (
-            "GridSearchCV, 24 fits, in-process pool emptied first (target >= 5x)",
-            f"{engine_s:.1f} s",
-            f"{stock_s:.1f} s",
-            f"{stock_s / engine_s:.1f}x",
-            "",
-        )
+    add_row(
+        rows,
+        "GridSearchCV, 24 fits, in-process pool emptied first (target >= 5x)",
+        f"{engine_s:.1f} s",
+        f"{stock_s:.1f} s",
+        f"{stock_s / engine_s:.1f}x",
+        "",
     )
-    print(" | ".join(rows[-1]), flush=True)
 
     # The defaults on the seed, with a warm engine.
     BayesianMLPClassifier(max_iter=50, tol=None).fit(X_train, y_train)
     default_s, clf = timed(lambda: BayesianMLPClassifier(random_state=0).fit(X_train, y_train))
     proba = clf.predict_proba(X_test)
-    rows.append(
-        (
-            "defaults on the seed, warm (target <= 1.5 s, acc >= 0.95, log loss <= 0.13)",
-            f"{default_s:.2f} s, {clf.n_iter_} iterations",
-            f"accuracy {accuracy_score(y_test, clf.predict(X_test)):.3f}",
-            f"log loss {log_loss(y_test, proba):.3f}",
-            "",
-        )
+    add_row(
+        rows,
+        "defaults on the seed, warm (target <= 1.5 s, acc >= 0.95, log loss <= 0.13)",
+        f"{default_s:.2f} s, {clf.n_iter_} iterations",
+        f"accuracy {accuracy_score(y_test, clf.predict(X_test)):.3f}",
+        f"log loss {log_loss(y_test, proba):.3f}",
+        "",
     )
-    print(" | ".join(rows[-1]), flush=True)
 
     big = np.random.default_rng(0).normal(size=(100_000, 2))
     predict_s, _ = timed(lambda: clf.predict_proba(big))
-    rows.append(
-        ("predict_proba, 100,000 rows x 500 draws (report)", f"{predict_s:.2f} s", "", "", "")
+    add_row(
+        rows, "predict_proba, 100,000 rows x 500 draws (report)", f"{predict_s:.2f} s", "", "", ""
     )
-    print(" | ".join(rows[-1]), flush=True)
 
     if not args.quick:
         one = cold_first_fit(1)
         two = cold_first_fit(2)
-        rows.append(
-            (
-                "first fit with an empty compile cache, 1 process / 2 at once (report)",
-                f"{one:.1f} s",
-                f"{two:.1f} s",
-                "",
-                "",
-            )
+        add_row(
+            rows,
+            "first fit with an empty compile cache, 1 process / 2 at once (report)",
+            f"{one:.1f} s",
+            f"{two:.1f} s",
+            "",
+            "",
         )
-        print(" | ".join(rows[-1]), flush=True)
 
     versions = (
         f"Python {platform.python_version()}, PyMC {pm.__version__}, PyTensor "

@@ -204,7 +204,6 @@ class CompiledADVI:
         network.set_layer_sizes(arch.layer_sizes)
         self.learning_rate.set_value(np.float64(learning_rate))
         self._reset(init, seed)
-        self._steps_per_call = max(1, min(CHECK_INTERVAL, DRAWS_PER_CALL // init.mean.size))
         # The loss is divided by total_size / rows per step, as PyMC's is; undo it.
         rows_per_step = len(X) if arch.batch_size is None else arch.batch_size
         scale = total_size / rows_per_step
@@ -270,10 +269,12 @@ class CompiledADVI:
         )
 
     def _run_steps(self, n_steps: int) -> np.ndarray:
-        """The losses of ``n_steps`` iterations, run in calls of at most
-        ``_steps_per_call`` (each call draws its iterations' random numbers first)."""
-        calls = range(0, n_steps, self._steps_per_call)
-        return np.concatenate([self._run(min(self._steps_per_call, n_steps - i)) for i in calls])
+        """The losses of ``n_steps`` iterations, in calls that each draw at most about
+        ``DRAWS_PER_CALL`` random numbers ahead (one noise vector per iteration)."""
+        n_params = self.mu.get_value(borrow=True).size
+        per_call = max(1, min(n_steps, DRAWS_PER_CALL // n_params))
+        calls = range(0, n_steps, per_call)
+        return np.concatenate([self._run(min(per_call, n_steps - i)) for i in calls])
 
     def _posterior(self) -> Posterior:
         mean = self.mu.get_value()
