@@ -124,6 +124,7 @@ def compare(
     cv=5,
     n_repeats=1,
     random_state=None,
+    groups=None,
     n_jobs=None,
     verbose=0,
     return_predictions=False,
@@ -161,7 +162,11 @@ def compare(
     n_repeats : int, default=1
         Repeats of an int ``cv``.
     random_state : int or None, default=None
-        Seeds the folds and every default model.
+        Seeds the folds and every default model. Whatever it is, the folds are drawn once
+        and every model is fitted and scored on the same ones.
+    groups : array-like of shape (n_samples,), default=None
+        Group labels for a group-aware ``cv`` splitter such as
+        :class:`~sklearn.model_selection.GroupKFold`.
     n_jobs : int or None, default=None
         Folds fitted in parallel (``cross_validate``'s ``n_jobs``).
     verbose : int, default=0
@@ -197,7 +202,8 @@ def compare(
             chosen[name] = model
     if not chosen:
         raise ValueError("No models to compare: models= removed every default and added none.")
-    splitter = _splitter(cv, n_repeats, random_state, task, y)
+    # Drawn once: a shuffling splitter without a seed draws other folds on every split().
+    folds = list(_splitter(cv, n_repeats, random_state, task, y).split(X, y, groups))
     if isinstance(preprocessing, str) and preprocessing == "auto":
         preprocessing = default_preprocessing(X)
     scoring = classification_scores if task == "classification" else regression_scores
@@ -209,7 +215,7 @@ def compare(
             pipeline,
             X,
             y,
-            cv=splitter,
+            cv=folds,
             scoring=scoring,
             n_jobs=n_jobs,
             verbose=3 if verbose >= 2 else 0,  # 3: scikit-learn's line per fold

@@ -3,9 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_diabetes, make_moons
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import RepeatedStratifiedKFold, cross_validate
+from sklearn.linear_model import BayesianRidge, LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold, RepeatedStratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -67,6 +68,63 @@ def test_scores_every_model_on_the_same_folds_as_cross_validate(moons_frame):
     assert logistic["log_loss_sd"] == pytest.approx(by_hand["test_neg_log_loss"].std())
     proba = predictions["BayesianMLP"]
     assert proba.shape == (120, 2) and np.allclose(proba.sum(axis=1), 1)
+
+
+ONLY_TWINS = {
+    "RandomForest": None,
+    "HistGradientBoosting": None,
+    "GradientBoosting": None,
+    "LogisticRegression": None,
+    "BayesianRidge": None,
+    "BayesianMLP": None,
+}
+
+
+@pytest.mark.parametrize(
+    "task, cv",
+    [
+        ("classification", 3),
+        ("regression", 3),
+        ("regression", KFold(3, shuffle=True)),  # a user's splitter without a seed
+    ],
+    ids=["stratified", "kfold", "unseeded-splitter"],
+)
+def test_two_identical_models_get_the_same_folds_without_a_random_state(task, cv):
+    X, y = load_diabetes(return_X_y=True)
+    X, y = X[:90], y[:90]
+    twin = LogisticRegression(max_iter=1000) if task == "classification" else BayesianRidge()
+    if task == "classification":
+        y = (y > np.median(y)).astype(int)
+    table, predictions = compare(
+        X,
+        y,
+        models={**ONLY_TWINS, "first": twin, "second": clone(twin)},
+        cv=cv,
+        n_repeats=2,
+        return_predictions=True,
+    )
+    scores = [column for column in table.columns if "seconds" not in column]
+    assert table.loc["first", scores].to_list() == table.loc["second", scores].to_list()
+    np.testing.assert_array_equal(predictions["first"], predictions["second"])
+
+
+def test_group_labels_reach_a_group_splitter():
+    X, y = load_diabetes(return_X_y=True)
+    groups = np.arange(90) % 6
+    _, predictions = compare(
+        X[:90],
+        y[:90],
+        models={**ONLY_TWINS, "ridge": BayesianRidge()},
+        cv=GroupKFold(3),
+        groups=groups,
+        return_predictions=True,
+    )
+    by_hand = np.empty(90)
+    for train, test in GroupKFold(3).split(X[:90], y[:90], groups):
+        assert len(np.unique(groups[test])) == 2  # whole groups held out
+        pipeline = make_pipeline(StandardScaler(), BayesianRidge()).fit(X[train], y[train])
+        by_hand[test] = pipeline.predict(X[test])
+    np.testing.assert_allclose(predictions["ridge"], by_hand)
 
 
 def test_a_continuous_target_is_compared_with_the_regressors():
