@@ -3,7 +3,8 @@
 Parameters and their validation, ``fit`` and ``partial_fit`` (ADVI, warm starts, early
 stopping) or NUTS, the fitted state as plain NumPy arrays, and its checks when a model is
 loaded. A subclass says what differs: how targets are encoded (and which likelihood they
-get), the link from the network's outputs to predictions, and the validation loss.
+get), and which likelihood a fitted state has: the likelihood carries the link from the
+network's outputs to predictions and the validation loss.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
-from ._likelihoods import LIKELIHOODS
+from ._likelihoods import LIKELIHOODS, Likelihood
 from ._posterior import (
     ACTIVATIONS,
     Posterior,
@@ -169,22 +170,12 @@ class BaseBayesianMLP(BaseEstimator):
     def _encode_targets(self, y, sample_weight, *, continuing, incremental, classes) -> Targets:
         raise NotImplementedError
 
-    def _link(self, outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
-        """Per-draw predictions from the network's outputs ``(draws, rows, n_outputs)`` and
-        each draw's likelihood parameters ``(draws, n_extra)``."""
+    def _fitted_likelihood(self) -> Likelihood:
+        """The likelihood of the fitted network, from the fitted state."""
         raise NotImplementedError
 
-    def _rhat_link(self, outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
-        """The per-draw predictions whose R-hat ``predictive_rhat_`` reports."""
-        raise NotImplementedError
-
-    def _validation_loss(self, predictions: np.ndarray, y) -> np.ndarray:
-        """Per-row loss of held-out rows from their per-draw ``_link`` predictions
-        ``(draws, rows, ...)`` (lower is better)."""
-        raise NotImplementedError
-
-    def _output_problems(self, n_outputs: int) -> list[str]:
-        """What is inconsistent between the target state and the network's outputs."""
+    def _target_problems(self) -> list[str]:
+        """What is wrong with the fitted state of the targets' encoding."""
         return []
 
     def _extra_posterior(self) -> tuple[np.ndarray, np.ndarray]:
@@ -276,8 +267,7 @@ class BaseBayesianMLP(BaseEstimator):
                 self.activation,
                 min(self.n_draws, EARLY_STOPPING_DRAWS),
                 int(draws_seed),
-                link=self._link,
-                loss=self._validation_loss,
+                LIKELIHOODS[targets.likelihood],
             )
         arch = architecture(self._effective_batch_size(X.shape, partial=incremental))
         if continuing:
@@ -372,7 +362,12 @@ class BaseBayesianMLP(BaseEstimator):
                 verbose=bool(self.verbose),
             )
         posterior, diagnostics = summarize_draws(
-            result, self.n_draws, arch.layer_sizes, self.activation, X, self._rhat_link
+            result,
+            self.n_draws,
+            arch.layer_sizes,
+            self.activation,
+            X,
+            LIKELIHOODS[arch.likelihood].rhat_link,
         )
         self._write_fitted_state(arch, targets.state, posterior, None, None, draws_seed)
         self.n_iter_ = self.tune + self.draws
@@ -462,7 +457,7 @@ class BaseBayesianMLP(BaseEstimator):
     # Prediction.
 
     def _predictive_draws(self, X):
-        """Yield the per-draw ``_link`` predictions ``(n_draws, rows, ...)`` by row chunks."""
+        """Yield the likelihood's per-draw predictions ``(n_draws, rows, ...)`` by row chunks."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         layer_sizes, posterior = self._fitted_posterior()
@@ -473,7 +468,7 @@ class BaseBayesianMLP(BaseEstimator):
             X,
             self.n_draws,
             self.draws_seed_,
-            link=self._link,
+            link=self._fitted_likelihood().link,
             dtype=self.prediction_dtype,
         )
 
@@ -579,7 +574,14 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
             if np.any(np.asarray(part) < 0) or (not sampled and np.any(np.asarray(part) == 0)):
                 problems.append("non-positive posterior standard deviations")
                 break
-        problems += model._output_problems(sizes[-1])
+        problems += model._target_problems()
+        likelihood = model._fitted_likelihood()
+        n_classes = len(model.classes_) if is_classifier(model) else None
+        output_problems = likelihood.output_problems(sizes[-1], n_classes)
+        n_extra = len(likelihood.extra_parameters)
+        if not output_problems and np.shape(extra_mean) != (n_extra,):
+            output_problems = [f"likelihood parameters of shape {np.shape(extra_mean)}"]
+        problems += output_problems
         cholesky = model.posterior_cholesky_
         if cholesky is not None and np.shape(cholesky) != (n_params, n_params):
             problems.append(f"a Cholesky factor of shape {np.shape(cholesky)}")

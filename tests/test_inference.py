@@ -101,6 +101,14 @@ def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatc
     np.testing.assert_allclose(result.posterior.std, reference.posterior.std, rtol=1e-9)
 
 
+def test_the_model_builder_and_prediction_share_their_tables_keys():
+    """Each likelihood and activation has both its PyTensor and its NumPy side."""
+    from bnn_sklearn import _likelihoods, _network, _posterior
+
+    assert _network.LOG_DENSITIES.keys() == _likelihoods.LIKELIHOODS.keys()
+    assert _network.ACTIVATIONS.keys() == _posterior.ACTIVATIONS.keys()
+
+
 @pytest.mark.parametrize("x", [0.01, 0.05, 1.0, 30.0])
 def test_softplus_inverse(x):
     assert _inference.softplus(_inference.softplus_inverse(x)) == pytest.approx(x)
