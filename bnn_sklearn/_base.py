@@ -23,6 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
+from ._families import FAMILIES
 from ._likelihoods import LIKELIHOODS, Likelihood
 from ._posterior import (
     ACTIVATIONS,
@@ -89,7 +90,7 @@ class BaseBayesianMLP(BaseEstimator):
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "prior_scale": [Interval(Real, 0, None, closed="neither")],
-        "method": [StrOptions({"advi", "fullrank_advi", "nuts"})],
+        "method": [StrOptions({*FAMILIES, "nuts"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],

@@ -90,10 +90,11 @@ def sample_parameters(
     seed: int,
 ) -> np.ndarray:
     """Draw ``n_draws`` flat parameter vectors from the Gaussian variational posterior."""
+    from ._families import family_of  # which imports this module
+
+    posterior = Posterior(mean, std, cholesky)
     noise = np.random.default_rng(seed).standard_normal((n_draws, mean.size))
-    if cholesky is None:
-        return mean + noise * std
-    return mean + noise @ cholesky.T
+    return family_of(posterior).sample(posterior, noise)
 
 
 def thin(draws: np.ndarray, n_draws: int) -> np.ndarray:
