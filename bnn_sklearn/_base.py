@@ -13,7 +13,7 @@ import inspect
 from dataclasses import dataclass, field
 from itertools import pairwise
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
@@ -46,19 +46,61 @@ AUTO_BATCH_SIZE = 256
 #: early stopping added attributes, 3 since NUTS added draws and diagnostics. Bump it when
 #: fitted attributes change.
 STATE_FORMAT = 3
-#: Attributes added by each state format, with their values for models saved before it.
-ADDED_ATTRIBUTES = {
-    2: {"validation_loss_": None, "best_validation_loss_": None, "n_samples_seen_": None},
-    3: {
-        "posterior_draws_": None,
-        "n_divergences_": None,
-        "rhat_": None,
-        "ess_": None,
-        "predictive_rhat_": None,
-    },
+#: The fitted attributes of both estimators, with the state format that added each
+#: (models saved before it load with None); each estimator adds its own
+#: (``_own_fitted_attributes``).
+FITTED_ATTRIBUTES = {
+    "coefs_mean_": 1,
+    "intercepts_mean_": 1,
+    "coefs_std_": 1,
+    "intercepts_std_": 1,
+    "posterior_cholesky_": 1,
+    "loss_curve_": 1,
+    "n_iter_": 1,
+    "draws_seed_": 1,
+    "validation_loss_": 2,
+    "best_validation_loss_": 2,
+    "n_samples_seen_": 2,
+    "posterior_draws_": 3,
+    "n_divergences_": 3,
+    "rhat_": 3,
+    "ess_": 3,
+    "predictive_rhat_": 3,
 }
 #: Most posterior draws behind each early-stopping check of the validation loss.
 EARLY_STOPPING_DRAWS = 100
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """What a fit found, for :meth:`BaseBayesianMLP._write_fitted_state` to keep.
+
+    The network's layer sizes and posterior, the iterations run (ADVI's, with those of
+    the fits it continued; NUTS's tuning and kept draws per chain) and the rows seen; the
+    loss of every ADVI iteration and the early-stopping scores; the NUTS diagnostics
+    (None for ADVI); the warnings to give once the state is written.
+    """
+
+    layer_sizes: tuple[int, ...]
+    posterior: Posterior
+    n_iter: int
+    n_samples_seen: int
+    loss_curve: np.ndarray | None = None
+    validation_losses: np.ndarray | None = None
+    n_divergences: int | None = None
+    rhat: np.ndarray | None = None
+    ess: np.ndarray | None = None
+    predictive_rhat: float | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class _Seeds(NamedTuple):
+    """The seeds a fit draws from ``random_state``, in this order."""
+
+    init: int
+    fit: int
+    draws: int
+    split: int
 
 
 @dataclass
@@ -114,6 +156,9 @@ class BaseBayesianMLP(BaseEstimator):
 
     #: Whether ``validate_data`` should convert the targets to numbers.
     _numeric_targets = False
+    #: The estimator's own fitted attributes (of its targets and likelihood), with the
+    #: state format that added each, beside :data:`FITTED_ATTRIBUTES`.
+    _own_fitted_attributes: dict[str, int] = {}
 
     def __init__(
         self,
@@ -183,8 +228,9 @@ class BaseBayesianMLP(BaseEstimator):
         """Means and sds of the likelihood's own parameters (empty if it has none)."""
         return np.empty(0), np.empty(0)
 
-    def _write_extra_state(self, mean: np.ndarray, std: np.ndarray) -> None:
-        """Keep the posterior of the likelihood's own parameters."""
+    def _extra_state(self, mean: np.ndarray, std: np.ndarray) -> dict[str, Any]:
+        """The fitted attributes of the likelihood's own parameters' posterior."""
+        return {}
 
     # Fitting.
 
@@ -227,8 +273,6 @@ class BaseBayesianMLP(BaseEstimator):
         targets = self._encode_targets(
             y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
-        y, sample_weight = targets.y, targets.sample_weight
-        layer_sizes = (X.shape[1], *hidden, targets.n_outputs)
 
         def architecture(batch_size):
             return Architecture(
@@ -242,10 +286,25 @@ class BaseBayesianMLP(BaseEstimator):
             )
 
         rng = check_random_state(self.random_state)
-        init_seed, fit_seed, draws_seed, split_seed = rng.randint(np.iinfo(np.int32).max, size=4)
+        seeds = _Seeds(*(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=4)))
         if self.method == "nuts":
-            self._fit_nuts(architecture(None), targets, X, y, int(fit_seed), draws_seed)
-            return self
+            record = self._fit_nuts(architecture(None), targets, X, seeds)
+        else:
+            record = self._fit_advi(
+                architecture, targets, X, seeds, continuing, incremental, total_size
+            )
+        self._write_fitted_state(targets.state, record, seeds.draws)
+        for message in record.warnings:
+            warn_at_caller(message, ConvergenceWarning)
+        return self
+
+    def _fit_advi(
+        self, architecture, targets: Targets, X, seeds, continuing, incremental, total_size
+    ) -> FitRecord:
+        """Fit the variational posterior with ADVI, from a fresh start or the fitted one."""
+        y, sample_weight = targets.y, targets.sample_weight
+        layer_sizes = (X.shape[1], *self._validate_hidden_layer_sizes(), targets.n_outputs)
+        fit_seed = seeds.fit
         previous_losses = self.loss_curve_ if continuing else np.empty(0)
         if continuing:  # fresh noise for every continuation, still set by random_state
             fit_seed = np.random.SeedSequence([fit_seed, len(previous_losses)]).generate_state(1)[0]
@@ -258,7 +317,7 @@ class BaseBayesianMLP(BaseEstimator):
                 sample_weight,
                 test_size=self.validation_fraction,
                 stratify=y if targets.stratify else None,
-                random_state=split_seed,
+                random_state=seeds.split,
             )
             monitor = ValidationLoss(
                 X_val,
@@ -267,14 +326,14 @@ class BaseBayesianMLP(BaseEstimator):
                 layer_sizes,
                 self.activation,
                 min(self.n_draws, EARLY_STOPPING_DRAWS),
-                int(draws_seed),
+                seeds.draws,
                 LIKELIHOODS[targets.likelihood],
             )
         arch = architecture(self._effective_batch_size(X.shape, partial=incremental))
         if continuing:
             init = self._current_posterior(arch)
         else:
-            mean = _initial_means(layer_sizes, targets.likelihood, init_seed)
+            mean = _initial_means(layer_sizes, targets.likelihood, seeds.init)
             init = Posterior(mean, np.full(mean.size, self.init_std))
         if incremental:  # one pass over the chunk, no stopping rule
             n_samples_seen = X.shape[0] + (getattr(self, "n_samples_seen_", None) or 0)
@@ -299,25 +358,25 @@ class BaseBayesianMLP(BaseEstimator):
             monitor=monitor,
             verbose=bool(self.verbose),
         )
-        self._write_fitted_state(
-            arch,
-            targets.state,
-            result.posterior,
-            # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
-            np.concatenate([previous_losses, result.losses]).astype(np.float32),
-            result.validation_losses,
-            draws_seed,
-        )
-        self.n_samples_seen_ = n_samples_seen
+        # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
+        loss_curve = np.concatenate([previous_losses, result.losses]).astype(np.float32)
+        warnings = []
         if monitor is None and not incremental:
-            self._check_loss_give_back()
+            warnings += self._loss_give_back_problems(loss_curve)
         if tol is not None and not result.converged:
-            warn_at_caller(
+            warnings.append(
                 f"ADVI did not converge in max_iter={self.max_iter} iterations; increase "
-                "max_iter or learning_rate, or loosen tol.",
-                ConvergenceWarning,
+                "max_iter or learning_rate, or loosen tol."
             )
-        return self
+        return FitRecord(
+            layer_sizes=arch.layer_sizes,
+            posterior=result.posterior,
+            n_iter=len(loss_curve),
+            n_samples_seen=n_samples_seen,
+            loss_curve=loss_curve,
+            validation_losses=result.validation_losses,
+            warnings=tuple(warnings),
+        )
 
     def _check_method_options(self, continuing: bool) -> None:
         """Refuse, before any work, options that the chosen method cannot honour."""
@@ -342,15 +401,15 @@ class BaseBayesianMLP(BaseEstimator):
                     "the option (batch_size='auto' or None) to sample with NUTS."
                 )
 
-    def _fit_nuts(self, arch, targets: Targets, X, y, seed, draws_seed) -> None:
-        """Sample the posterior with NUTS and keep its draws and diagnostics."""
+    def _fit_nuts(self, arch, targets: Targets, X, seeds) -> FitRecord:
+        """Sample the posterior with NUTS; keep its draws and diagnostics."""
         from ._nuts import SAMPLERS, resolve_sampler, summarize_draws
 
         sampler = resolve_sampler(self.nuts_sampler)
         with SAMPLERS.engine(arch) as model:
             result = model.sample(
                 X,
-                y,
+                targets.y,
                 sample_weight=targets.sample_weight,
                 prior_scale=self._prior_scale(),
                 sampler=sampler,
@@ -359,7 +418,7 @@ class BaseBayesianMLP(BaseEstimator):
                 draws=self.draws,
                 target_accept=self.target_accept,
                 max_treedepth=self.max_treedepth,
-                seed=seed,
+                seed=seeds.fit,
                 verbose=bool(self.verbose),
             )
         posterior, diagnostics = summarize_draws(
@@ -370,15 +429,18 @@ class BaseBayesianMLP(BaseEstimator):
             X,
             LIKELIHOODS[arch.likelihood].rhat_link,
         )
-        self._write_fitted_state(arch, targets.state, posterior, None, None, draws_seed)
-        self.n_iter_ = self.tune + self.draws
-        self.n_samples_seen_ = X.shape[0]
-        self.n_divergences_ = diagnostics.n_divergences
-        self.rhat_, self.ess_ = diagnostics.rhat, diagnostics.ess
-        self.predictive_rhat_ = diagnostics.predictive_rhat
         problems = diagnostics.problems()
-        if problems:
-            warn_at_caller("NUTS diagnostics: " + "; ".join(problems) + ".", ConvergenceWarning)
+        return FitRecord(
+            layer_sizes=arch.layer_sizes,
+            posterior=posterior,
+            n_iter=self.tune + self.draws,
+            n_samples_seen=X.shape[0],
+            n_divergences=diagnostics.n_divergences,
+            rhat=diagnostics.rhat,
+            ess=diagnostics.ess,
+            predictive_rhat=diagnostics.predictive_rhat,
+            warnings=("NUTS diagnostics: " + "; ".join(problems) + ".",) if problems else (),
+        )
 
     def _fitted_posterior(self) -> tuple[tuple[int, ...], Posterior]:
         """Layer sizes and posterior of the fitted network (likelihood parameters last)."""
@@ -402,51 +464,73 @@ class BaseBayesianMLP(BaseEstimator):
             )
         return posterior
 
-    def _write_fitted_state(
-        self, arch, target_state, posterior, loss_curve, validation_losses, draws_seed
-    ) -> None:
-        """Set every fitted attribute of either method (the NUTS diagnostics to None)."""
-        for name, value in target_state.items():
-            setattr(self, name, value)
-        n_layer_params = n_parameters(arch.layer_sizes)
+    @classmethod
+    def _fitted_attributes(cls) -> dict[str, int]:
+        """Every fitted attribute, with the state format that added it."""
+        return FITTED_ATTRIBUTES | cls._own_fitted_attributes
+
+    def _write_fitted_state(self, target_state: dict, record: FitRecord, draws_seed) -> None:
+        """Set every fitted attribute from the fit's record (either method's)."""
+        layer_sizes, posterior = record.layer_sizes, record.posterior
+        n_layer_params = n_parameters(layer_sizes)
         mean, std = posterior.mean, posterior.std
-        self.coefs_mean_, self.intercepts_mean_ = unflatten_layers(mean, arch.layer_sizes)
-        self.coefs_std_, self.intercepts_std_ = unflatten_layers(std, arch.layer_sizes)
-        self._write_extra_state(mean[n_layer_params:], std[n_layer_params:])
-        self.posterior_cholesky_ = posterior.cholesky
-        self.posterior_draws_ = posterior.draws
-        self.loss_curve_ = loss_curve
-        self.n_iter_ = 0 if loss_curve is None else len(loss_curve)
-        self.validation_loss_ = validation_losses
-        self.best_validation_loss_ = (
-            None if validation_losses is None else float(validation_losses.min())
-        )
-        self.n_divergences_ = self.rhat_ = self.ess_ = self.predictive_rhat_ = None
-        self.draws_seed_ = int(draws_seed)
+        coefs_mean, intercepts_mean = unflatten_layers(mean, layer_sizes)
+        coefs_std, intercepts_std = unflatten_layers(std, layer_sizes)
+        validation_losses = record.validation_losses
+        state = {
+            **target_state,
+            "coefs_mean_": coefs_mean,
+            "intercepts_mean_": intercepts_mean,
+            "coefs_std_": coefs_std,
+            "intercepts_std_": intercepts_std,
+            **self._extra_state(mean[n_layer_params:], std[n_layer_params:]),
+            "posterior_cholesky_": posterior.cholesky,
+            "posterior_draws_": posterior.draws,
+            "loss_curve_": record.loss_curve,
+            "n_iter_": record.n_iter,
+            "validation_loss_": validation_losses,
+            "best_validation_loss_": (
+                None if validation_losses is None else float(validation_losses.min())
+            ),
+            "n_samples_seen_": record.n_samples_seen,
+            "n_divergences_": record.n_divergences,
+            "rhat_": record.rhat,
+            "ess_": record.ess,
+            "predictive_rhat_": record.predictive_rhat,
+            "draws_seed_": int(draws_seed),
+        }
+        declared = self._fitted_attributes()
+        if state.keys() != declared.keys():
+            raise RuntimeError(
+                f"Fitted attributes {sorted(state.keys() ^ declared.keys())} are written but "
+                "not declared, or declared but not written."
+            )
+        for name in declared:
+            setattr(self, name, state[name])
 
     def _prior_scale(self) -> float:
         """The prior's standard deviation this fit uses (subclasses resolve ``"auto"``)."""
         return self.prior_scale
 
-    def _check_loss_give_back(self) -> None:
-        """Warn when ADVI's loss ended far above its best point (a learning rate too high
-        for the data, or unscaled inputs): the fitted posterior is not the best one seen."""
+    def _loss_give_back_problems(self, loss_curve: np.ndarray) -> list[str]:
+        """A warning when ADVI's loss ended far above its best point (a learning rate too
+        high for the data, or unscaled inputs): the fitted posterior is not the best one
+        seen."""
         from ._inference import UNSTABLE_GIVE_BACK, loss_give_back
 
-        give_back = loss_give_back(self.loss_curve_)
+        give_back = loss_give_back(loss_curve)
         if give_back <= UNSTABLE_GIVE_BACK:
-            return
+            return []
         where = (
             "above where it started"
             if give_back > 1
             else f"{give_back:.0%} of the way back from its best point to its start"
         )
-        warn_at_caller(
+        return [
             f"ADVI was unstable: its loss ended {where}, so the fit is poor. Standardise the "
             f"inputs (e.g. with sklearn's StandardScaler) or lower learning_rate (it is "
-            f"{self.learning_rate:g}).",
-            ConvergenceWarning,
-        )
+            f"{self.learning_rate:g})."
+        ]
 
     def _run_advi(self, arch, X, y, **settings):
         """Fit ADVI with a pooled compiled engine (the benchmarks swap in stock ``pm.fit``)."""
@@ -502,10 +586,9 @@ class BaseBayesianMLP(BaseEstimator):
                 state.setdefault(name, parameter.default)
         if "draws_seed_" in state:
             # Attributes added since: None (0.1 fits saw all their rows; ADVI has no draws).
-            for version, added in ADDED_ATTRIBUTES.items():
+            for name, version in self._fitted_attributes().items():
                 if saved_format < version:
-                    for name, value in added.items():
-                        state.setdefault(name, value)
+                    state.setdefault(name, None)
         super().__setstate__(state)
         if "draws_seed_" in state:
             _check_fitted_state(self)
@@ -546,6 +629,13 @@ class BaseBayesianMLP(BaseEstimator):
 
 def _check_fitted_state(model: BaseBayesianMLP) -> None:
     """Refuse a fitted state whose arrays do not make one consistent network."""
+    missing = [name for name in model._fitted_attributes() if name not in vars(model)]
+    if missing:
+        raise ValueError(
+            f"The saved {type(model).__name__} is damaged or was edited: it has no "
+            + ", ".join(missing)
+            + ". Refit the model, or load a file you trust."
+        )
     try:
         sizes = (model.n_features_in_, *(b.shape[-1] for b in model.intercepts_mean_))
         extra_mean, extra_std = model._extra_posterior()

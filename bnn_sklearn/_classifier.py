@@ -211,6 +211,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         **BaseBayesianMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    _own_fitted_attributes = {"classes_": 1}
 
     def __init__(
         self,

@@ -175,6 +175,12 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         ],
     }
     _numeric_targets = True
+    _own_fitted_attributes = {
+        "y_mean_": 1,
+        "y_scale_": 1,
+        "log_noise_mean_": 1,
+        "log_noise_std_": 1,
+    }
     #: ``prior_scale="auto"`` by noise model (see the class docstring).
     AUTO_PRIOR_SCALE = {"homoscedastic": 2.0, "heteroscedastic": 0.5}
 
@@ -330,9 +336,11 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             return np.empty(0), np.empty(0)
         return np.asarray(self.log_noise_mean_), np.asarray(self.log_noise_std_)
 
-    def _write_extra_state(self, mean, std):
-        self.log_noise_mean_ = mean if mean.size else None
-        self.log_noise_std_ = std if std.size else None
+    def _extra_state(self, mean, std):
+        return {
+            "log_noise_mean_": mean if mean.size else None,
+            "log_noise_std_": std if std.size else None,
+        }
 
     # Prediction.
 
