@@ -42,6 +42,33 @@ AUTO_FULL_BATCH_ROWS = 2048
 AUTO_FULL_BATCH_CELLS = 32768
 #: Minibatch size chosen by ``batch_size="auto"`` for large data sets.
 AUTO_BATCH_SIZE = 256
+
+
+def effective_batch_size(
+    batch_size: int | str | None, shape: tuple[int, int], partial: bool = False
+) -> int | None:
+    """Rows per ADVI step for a ``batch_size`` parameter and data of ``shape``, None for
+    full batch.
+
+    "auto" is full batch up to ``AUTO_FULL_BATCH_ROWS`` rows and ``AUTO_FULL_BATCH_CELLS``
+    rows x features, minibatches of ``AUTO_BATCH_SIZE`` rows above. For partial_fit
+    (``partial``), "auto" means minibatches of ``AUTO_BATCH_SIZE`` rows whatever the
+    chunk's size (streaming is the minibatch regime). An integer of at least the number of
+    rows means full batch.
+    """
+    n_samples, n_features = shape
+    if batch_size == "auto":
+        if partial:
+            small = n_samples <= AUTO_BATCH_SIZE
+        else:
+            small = n_samples <= AUTO_FULL_BATCH_ROWS
+            small = small and n_samples * n_features <= AUTO_FULL_BATCH_CELLS
+        return None if small else AUTO_BATCH_SIZE
+    if batch_size is None or batch_size >= n_samples:
+        return None
+    return int(batch_size)
+
+
 #: Version of the pickled fitted state: 1 in bnn_sklearn 0.1, 2 since partial_fit and
 #: early stopping added attributes, 3 since NUTS added draws and diagnostics. Bump it when
 #: fitted attributes change.
@@ -329,7 +356,7 @@ class BaseBayesianMLP(BaseEstimator):
                 seeds.draws,
                 LIKELIHOODS[targets.likelihood],
             )
-        arch = architecture(self._effective_batch_size(X.shape, partial=incremental))
+        arch = architecture(effective_batch_size(self.batch_size, X.shape, partial=incremental))
         if continuing:
             init = self._current_posterior(arch)
         else:
@@ -607,24 +634,6 @@ class BaseBayesianMLP(BaseEstimator):
                 f"{self.hidden_layer_sizes!r}."
             )
         return tuple(int(s) for s in sizes)
-
-    def _effective_batch_size(self, shape: tuple[int, int], partial: bool = False) -> int | None:
-        """Rows per ADVI step, None for full batch.
-
-        For partial_fit, "auto" means minibatches of AUTO_BATCH_SIZE rows whatever the
-        chunk's size: streaming is the minibatch regime.
-        """
-        n_samples, n_features = shape
-        if self.batch_size == "auto":
-            if partial:
-                small = n_samples <= AUTO_BATCH_SIZE
-            else:
-                small = n_samples <= AUTO_FULL_BATCH_ROWS
-                small = small and n_samples * n_features <= AUTO_FULL_BATCH_CELLS
-            return None if small else AUTO_BATCH_SIZE
-        if self.batch_size is None or self.batch_size >= n_samples:
-            return None
-        return int(self.batch_size)
 
 
 def _check_fitted_state(model: BaseBayesianMLP) -> None:

@@ -217,6 +217,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         self,
         hidden_layer_sizes=(16, 16),
         activation="relu",
+        *,
         prior_scale=2.0,
         method="advi",
         batch_size="auto",
@@ -269,8 +270,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the variational posterior of the network's weights to ``(X, y)``.
+        """Fit the posterior of the network's weights to ``(X, y)``.
 
+        ADVI fits a Gaussian approximation of the posterior; ``method="nuts"`` samples it.
         With ``warm_start=True`` and a fitted model, ADVI continues from the current
         posterior instead of starting afresh.
 

@@ -188,6 +188,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         self,
         hidden_layer_sizes=(16, 16),
         activation="relu",
+        *,
         prior_scale="auto",
         noise="homoscedastic",
         method="advi",
