@@ -330,7 +330,7 @@ class BaseBayesianMLP(BaseEstimator):
     ) -> FitRecord:
         """Fit the variational posterior with ADVI, from a fresh start or the fitted one."""
         y, sample_weight = targets.y, targets.sample_weight
-        layer_sizes = (X.shape[1], *self._validate_hidden_layer_sizes(), targets.n_outputs)
+        layer_sizes = architecture(None).layer_sizes
         fit_seed = seeds.fit
         previous_losses = self.loss_curve_ if continuing else np.empty(0)
         if continuing:  # fresh noise for every continuation, still set by random_state
