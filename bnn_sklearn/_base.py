@@ -3,7 +3,8 @@
 Parameters and their validation, ``fit`` and ``partial_fit`` (ADVI, warm starts, early
 stopping) or NUTS, the fitted state as plain NumPy arrays, and its checks when a model is
 loaded. A subclass says what differs: how targets are encoded (and which likelihood they
-get), the link from the network's outputs to predictions, and the validation loss.
+get), and which likelihood a fitted state has: the likelihood carries the link from the
+network's outputs to predictions and the validation loss.
 """
 
 from __future__ import annotations
@@ -12,17 +13,18 @@ import inspect
 from dataclasses import dataclass, field
 from itertools import pairwise
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
-from ._likelihoods import LIKELIHOODS
+from ._families import FAMILIES
+from ._likelihoods import LIKELIHOODS, Likelihood
 from ._posterior import (
     ACTIVATIONS,
     Posterior,
@@ -40,23 +42,92 @@ AUTO_FULL_BATCH_ROWS = 2048
 AUTO_FULL_BATCH_CELLS = 32768
 #: Minibatch size chosen by ``batch_size="auto"`` for large data sets.
 AUTO_BATCH_SIZE = 256
+
+
+def effective_batch_size(
+    batch_size: int | str | None, shape: tuple[int, int], partial: bool = False
+) -> int | None:
+    """Rows per ADVI step for a ``batch_size`` parameter and data of ``shape``, None for
+    full batch.
+
+    "auto" is full batch up to ``AUTO_FULL_BATCH_ROWS`` rows and ``AUTO_FULL_BATCH_CELLS``
+    rows x features, minibatches of ``AUTO_BATCH_SIZE`` rows above. For partial_fit
+    (``partial``), "auto" means minibatches of ``AUTO_BATCH_SIZE`` rows whatever the
+    chunk's size (streaming is the minibatch regime). An integer of at least the number of
+    rows means full batch.
+    """
+    n_samples, n_features = shape
+    if batch_size == "auto":
+        if partial:
+            small = n_samples <= AUTO_BATCH_SIZE
+        else:
+            small = n_samples <= AUTO_FULL_BATCH_ROWS
+            small = small and n_samples * n_features <= AUTO_FULL_BATCH_CELLS
+        return None if small else AUTO_BATCH_SIZE
+    if batch_size is None or batch_size >= n_samples:
+        return None
+    return int(batch_size)
+
+
 #: Version of the pickled fitted state: 1 in bnn_sklearn 0.1, 2 since partial_fit and
 #: early stopping added attributes, 3 since NUTS added draws and diagnostics. Bump it when
 #: fitted attributes change.
 STATE_FORMAT = 3
-#: Attributes added by each state format, with their values for models saved before it.
-ADDED_ATTRIBUTES = {
-    2: {"validation_loss_": None, "best_validation_loss_": None, "n_samples_seen_": None},
-    3: {
-        "posterior_draws_": None,
-        "n_divergences_": None,
-        "rhat_": None,
-        "ess_": None,
-        "predictive_rhat_": None,
-    },
+#: The fitted attributes of both estimators, with the state format that added each
+#: (models saved before it load with None); each estimator adds its own
+#: (``_own_fitted_attributes``).
+FITTED_ATTRIBUTES = {
+    "coefs_mean_": 1,
+    "intercepts_mean_": 1,
+    "coefs_std_": 1,
+    "intercepts_std_": 1,
+    "posterior_cholesky_": 1,
+    "loss_curve_": 1,
+    "n_iter_": 1,
+    "draws_seed_": 1,
+    "validation_loss_": 2,
+    "best_validation_loss_": 2,
+    "n_samples_seen_": 2,
+    "posterior_draws_": 3,
+    "n_divergences_": 3,
+    "rhat_": 3,
+    "ess_": 3,
+    "predictive_rhat_": 3,
 }
 #: Most posterior draws behind each early-stopping check of the validation loss.
 EARLY_STOPPING_DRAWS = 100
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """What a fit found, for :meth:`BaseBayesianMLP._write_fitted_state` to keep.
+
+    The network's layer sizes and posterior, the iterations run (ADVI's, with those of
+    the fits it continued; NUTS's tuning and kept draws per chain) and the rows seen; the
+    loss of every ADVI iteration and the early-stopping scores; the NUTS diagnostics
+    (None for ADVI); the warnings to give once the state is written.
+    """
+
+    layer_sizes: tuple[int, ...]
+    posterior: Posterior
+    n_iter: int
+    n_samples_seen: int
+    loss_curve: np.ndarray | None = None
+    validation_losses: np.ndarray | None = None
+    n_divergences: int | None = None
+    rhat: np.ndarray | None = None
+    ess: np.ndarray | None = None
+    predictive_rhat: float | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class _Seeds(NamedTuple):
+    """The seeds a fit draws from ``random_state``, in this order."""
+
+    init: int
+    fit: int
+    draws: int
+    split: int
 
 
 @dataclass
@@ -88,7 +159,7 @@ class BaseBayesianMLP(BaseEstimator):
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "prior_scale": [Interval(Real, 0, None, closed="neither")],
-        "method": [StrOptions({"advi", "fullrank_advi", "nuts"})],
+        "method": [StrOptions({*FAMILIES, "nuts"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -112,6 +183,9 @@ class BaseBayesianMLP(BaseEstimator):
 
     #: Whether ``validate_data`` should convert the targets to numbers.
     _numeric_targets = False
+    #: The estimator's own fitted attributes (of its targets and likelihood), with the
+    #: state format that added each, beside :data:`FITTED_ATTRIBUTES`.
+    _own_fitted_attributes: dict[str, int] = {}
 
     def __init__(
         self,
@@ -169,30 +243,21 @@ class BaseBayesianMLP(BaseEstimator):
     def _encode_targets(self, y, sample_weight, *, continuing, incremental, classes) -> Targets:
         raise NotImplementedError
 
-    def _link(self, outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
-        """Per-draw predictions from the network's outputs ``(draws, rows, n_outputs)`` and
-        each draw's likelihood parameters ``(draws, n_extra)``."""
+    def _fitted_likelihood(self) -> Likelihood:
+        """The likelihood of the fitted network, from the fitted state."""
         raise NotImplementedError
 
-    def _rhat_link(self, outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
-        """The per-draw predictions whose R-hat ``predictive_rhat_`` reports."""
-        raise NotImplementedError
-
-    def _validation_loss(self, predictions: np.ndarray, y) -> np.ndarray:
-        """Per-row loss of held-out rows from their per-draw ``_link`` predictions
-        ``(draws, rows, ...)`` (lower is better)."""
-        raise NotImplementedError
-
-    def _output_problems(self, n_outputs: int) -> list[str]:
-        """What is inconsistent between the target state and the network's outputs."""
+    def _target_problems(self) -> list[str]:
+        """What is wrong with the fitted state of the targets' encoding."""
         return []
 
     def _extra_posterior(self) -> tuple[np.ndarray, np.ndarray]:
         """Means and sds of the likelihood's own parameters (empty if it has none)."""
         return np.empty(0), np.empty(0)
 
-    def _write_extra_state(self, mean: np.ndarray, std: np.ndarray) -> None:
-        """Keep the posterior of the likelihood's own parameters."""
+    def _extra_state(self, mean: np.ndarray, std: np.ndarray) -> dict[str, Any]:
+        """The fitted attributes of the likelihood's own parameters' posterior."""
+        return {}
 
     # Fitting.
 
@@ -235,8 +300,6 @@ class BaseBayesianMLP(BaseEstimator):
         targets = self._encode_targets(
             y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
-        y, sample_weight = targets.y, targets.sample_weight
-        layer_sizes = (X.shape[1], *hidden, targets.n_outputs)
 
         def architecture(batch_size):
             return Architecture(
@@ -250,10 +313,25 @@ class BaseBayesianMLP(BaseEstimator):
             )
 
         rng = check_random_state(self.random_state)
-        init_seed, fit_seed, draws_seed, split_seed = rng.randint(np.iinfo(np.int32).max, size=4)
+        seeds = _Seeds(*(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=4)))
         if self.method == "nuts":
-            self._fit_nuts(architecture(None), targets, X, y, int(fit_seed), draws_seed)
-            return self
+            record = self._fit_nuts(architecture(None), targets, X, seeds)
+        else:
+            record = self._fit_advi(
+                architecture, targets, X, seeds, continuing, incremental, total_size
+            )
+        self._write_fitted_state(targets.state, record, seeds.draws)
+        for message in record.warnings:
+            warn_at_caller(message, ConvergenceWarning)
+        return self
+
+    def _fit_advi(
+        self, architecture, targets: Targets, X, seeds, continuing, incremental, total_size
+    ) -> FitRecord:
+        """Fit the variational posterior with ADVI, from a fresh start or the fitted one."""
+        y, sample_weight = targets.y, targets.sample_weight
+        layer_sizes = architecture(None).layer_sizes
+        fit_seed = seeds.fit
         previous_losses = self.loss_curve_ if continuing else np.empty(0)
         if continuing:  # fresh noise for every continuation, still set by random_state
             fit_seed = np.random.SeedSequence([fit_seed, len(previous_losses)]).generate_state(1)[0]
@@ -266,7 +344,7 @@ class BaseBayesianMLP(BaseEstimator):
                 sample_weight,
                 test_size=self.validation_fraction,
                 stratify=y if targets.stratify else None,
-                random_state=split_seed,
+                random_state=seeds.split,
             )
             monitor = ValidationLoss(
                 X_val,
@@ -275,15 +353,14 @@ class BaseBayesianMLP(BaseEstimator):
                 layer_sizes,
                 self.activation,
                 min(self.n_draws, EARLY_STOPPING_DRAWS),
-                int(draws_seed),
-                link=self._link,
-                loss=self._validation_loss,
+                seeds.draws,
+                LIKELIHOODS[targets.likelihood],
             )
-        arch = architecture(self._effective_batch_size(X.shape, partial=incremental))
+        arch = architecture(effective_batch_size(self.batch_size, X.shape, partial=incremental))
         if continuing:
             init = self._current_posterior(arch)
         else:
-            mean = _initial_means(layer_sizes, targets.likelihood, init_seed)
+            mean = _initial_means(layer_sizes, targets.likelihood, seeds.init)
             init = Posterior(mean, np.full(mean.size, self.init_std))
         if incremental:  # one pass over the chunk, no stopping rule
             n_samples_seen = X.shape[0] + (getattr(self, "n_samples_seen_", None) or 0)
@@ -308,25 +385,25 @@ class BaseBayesianMLP(BaseEstimator):
             monitor=monitor,
             verbose=bool(self.verbose),
         )
-        self._write_fitted_state(
-            arch,
-            targets.state,
-            result.posterior,
-            # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
-            np.concatenate([previous_losses, result.losses]).astype(np.float32),
-            result.validation_losses,
-            draws_seed,
-        )
-        self.n_samples_seen_ = n_samples_seen
+        # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
+        loss_curve = np.concatenate([previous_losses, result.losses]).astype(np.float32)
+        warnings = []
         if monitor is None and not incremental:
-            self._check_loss_give_back()
+            warnings += self._loss_give_back_problems(loss_curve)
         if tol is not None and not result.converged:
-            warn_at_caller(
+            warnings.append(
                 f"ADVI did not converge in max_iter={self.max_iter} iterations; increase "
-                "max_iter or learning_rate, or loosen tol.",
-                ConvergenceWarning,
+                "max_iter or learning_rate, or loosen tol."
             )
-        return self
+        return FitRecord(
+            layer_sizes=arch.layer_sizes,
+            posterior=result.posterior,
+            n_iter=len(loss_curve),
+            n_samples_seen=n_samples_seen,
+            loss_curve=loss_curve,
+            validation_losses=result.validation_losses,
+            warnings=tuple(warnings),
+        )
 
     def _check_method_options(self, continuing: bool) -> None:
         """Refuse, before any work, options that the chosen method cannot honour."""
@@ -351,15 +428,15 @@ class BaseBayesianMLP(BaseEstimator):
                     "the option (batch_size='auto' or None) to sample with NUTS."
                 )
 
-    def _fit_nuts(self, arch, targets: Targets, X, y, seed, draws_seed) -> None:
-        """Sample the posterior with NUTS and keep its draws and diagnostics."""
+    def _fit_nuts(self, arch, targets: Targets, X, seeds) -> FitRecord:
+        """Sample the posterior with NUTS; keep its draws and diagnostics."""
         from ._nuts import SAMPLERS, resolve_sampler, summarize_draws
 
         sampler = resolve_sampler(self.nuts_sampler)
         with SAMPLERS.engine(arch) as model:
             result = model.sample(
                 X,
-                y,
+                targets.y,
                 sample_weight=targets.sample_weight,
                 prior_scale=self._prior_scale(),
                 sampler=sampler,
@@ -368,21 +445,29 @@ class BaseBayesianMLP(BaseEstimator):
                 draws=self.draws,
                 target_accept=self.target_accept,
                 max_treedepth=self.max_treedepth,
-                seed=seed,
+                seed=seeds.fit,
                 verbose=bool(self.verbose),
             )
         posterior, diagnostics = summarize_draws(
-            result, self.n_draws, arch.layer_sizes, self.activation, X, self._rhat_link
+            result,
+            self.n_draws,
+            arch.layer_sizes,
+            self.activation,
+            X,
+            LIKELIHOODS[arch.likelihood].rhat_link,
         )
-        self._write_fitted_state(arch, targets.state, posterior, None, None, draws_seed)
-        self.n_iter_ = self.tune + self.draws
-        self.n_samples_seen_ = X.shape[0]
-        self.n_divergences_ = diagnostics.n_divergences
-        self.rhat_, self.ess_ = diagnostics.rhat, diagnostics.ess
-        self.predictive_rhat_ = diagnostics.predictive_rhat
         problems = diagnostics.problems()
-        if problems:
-            warn_at_caller("NUTS diagnostics: " + "; ".join(problems) + ".", ConvergenceWarning)
+        return FitRecord(
+            layer_sizes=arch.layer_sizes,
+            posterior=posterior,
+            n_iter=self.tune + self.draws,
+            n_samples_seen=X.shape[0],
+            n_divergences=diagnostics.n_divergences,
+            rhat=diagnostics.rhat,
+            ess=diagnostics.ess,
+            predictive_rhat=diagnostics.predictive_rhat,
+            warnings=("NUTS diagnostics: " + "; ".join(problems) + ".",) if problems else (),
+        )
 
     def _fitted_posterior(self) -> tuple[tuple[int, ...], Posterior]:
         """Layer sizes and posterior of the fitted network (likelihood parameters last)."""
@@ -406,51 +491,73 @@ class BaseBayesianMLP(BaseEstimator):
             )
         return posterior
 
-    def _write_fitted_state(
-        self, arch, target_state, posterior, loss_curve, validation_losses, draws_seed
-    ) -> None:
-        """Set every fitted attribute of either method (the NUTS diagnostics to None)."""
-        for name, value in target_state.items():
-            setattr(self, name, value)
-        n_layer_params = n_parameters(arch.layer_sizes)
+    @classmethod
+    def _fitted_attributes(cls) -> dict[str, int]:
+        """Every fitted attribute, with the state format that added it."""
+        return FITTED_ATTRIBUTES | cls._own_fitted_attributes
+
+    def _write_fitted_state(self, target_state: dict, record: FitRecord, draws_seed) -> None:
+        """Set every fitted attribute from the fit's record (either method's)."""
+        layer_sizes, posterior = record.layer_sizes, record.posterior
+        n_layer_params = n_parameters(layer_sizes)
         mean, std = posterior.mean, posterior.std
-        self.coefs_mean_, self.intercepts_mean_ = unflatten_layers(mean, arch.layer_sizes)
-        self.coefs_std_, self.intercepts_std_ = unflatten_layers(std, arch.layer_sizes)
-        self._write_extra_state(mean[n_layer_params:], std[n_layer_params:])
-        self.posterior_cholesky_ = posterior.cholesky
-        self.posterior_draws_ = posterior.draws
-        self.loss_curve_ = loss_curve
-        self.n_iter_ = 0 if loss_curve is None else len(loss_curve)
-        self.validation_loss_ = validation_losses
-        self.best_validation_loss_ = (
-            None if validation_losses is None else float(validation_losses.min())
-        )
-        self.n_divergences_ = self.rhat_ = self.ess_ = self.predictive_rhat_ = None
-        self.draws_seed_ = int(draws_seed)
+        coefs_mean, intercepts_mean = unflatten_layers(mean, layer_sizes)
+        coefs_std, intercepts_std = unflatten_layers(std, layer_sizes)
+        validation_losses = record.validation_losses
+        state = {
+            **target_state,
+            "coefs_mean_": coefs_mean,
+            "intercepts_mean_": intercepts_mean,
+            "coefs_std_": coefs_std,
+            "intercepts_std_": intercepts_std,
+            **self._extra_state(mean[n_layer_params:], std[n_layer_params:]),
+            "posterior_cholesky_": posterior.cholesky,
+            "posterior_draws_": posterior.draws,
+            "loss_curve_": record.loss_curve,
+            "n_iter_": record.n_iter,
+            "validation_loss_": validation_losses,
+            "best_validation_loss_": (
+                None if validation_losses is None else float(validation_losses.min())
+            ),
+            "n_samples_seen_": record.n_samples_seen,
+            "n_divergences_": record.n_divergences,
+            "rhat_": record.rhat,
+            "ess_": record.ess,
+            "predictive_rhat_": record.predictive_rhat,
+            "draws_seed_": int(draws_seed),
+        }
+        declared = self._fitted_attributes()
+        if state.keys() != declared.keys():
+            raise RuntimeError(
+                f"Fitted attributes {sorted(state.keys() ^ declared.keys())} are written but "
+                "not declared, or declared but not written."
+            )
+        for name in declared:
+            setattr(self, name, state[name])
 
     def _prior_scale(self) -> float:
         """The prior's standard deviation this fit uses (subclasses resolve ``"auto"``)."""
         return self.prior_scale
 
-    def _check_loss_give_back(self) -> None:
-        """Warn when ADVI's loss ended far above its best point (a learning rate too high
-        for the data, or unscaled inputs): the fitted posterior is not the best one seen."""
+    def _loss_give_back_problems(self, loss_curve: np.ndarray) -> list[str]:
+        """A warning when ADVI's loss ended far above its best point (a learning rate too
+        high for the data, or unscaled inputs): the fitted posterior is not the best one
+        seen."""
         from ._inference import UNSTABLE_GIVE_BACK, loss_give_back
 
-        give_back = loss_give_back(self.loss_curve_)
+        give_back = loss_give_back(loss_curve)
         if give_back <= UNSTABLE_GIVE_BACK:
-            return
+            return []
         where = (
             "above where it started"
             if give_back > 1
             else f"{give_back:.0%} of the way back from its best point to its start"
         )
-        warn_at_caller(
+        return [
             f"ADVI was unstable: its loss ended {where}, so the fit is poor. Standardise the "
             f"inputs (e.g. with sklearn's StandardScaler) or lower learning_rate (it is "
-            f"{self.learning_rate:g}).",
-            ConvergenceWarning,
-        )
+            f"{self.learning_rate:g})."
+        ]
 
     def _run_advi(self, arch, X, y, **settings):
         """Fit ADVI with a pooled compiled engine (the benchmarks swap in stock ``pm.fit``)."""
@@ -462,7 +569,7 @@ class BaseBayesianMLP(BaseEstimator):
     # Prediction.
 
     def _predictive_draws(self, X):
-        """Yield the per-draw ``_link`` predictions ``(n_draws, rows, ...)`` by row chunks."""
+        """Yield the likelihood's per-draw predictions ``(n_draws, rows, ...)`` by row chunks."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         layer_sizes, posterior = self._fitted_posterior()
@@ -473,7 +580,7 @@ class BaseBayesianMLP(BaseEstimator):
             X,
             self.n_draws,
             self.draws_seed_,
-            link=self._link,
+            link=self._fitted_likelihood().link,
             dtype=self.prediction_dtype,
         )
 
@@ -506,10 +613,9 @@ class BaseBayesianMLP(BaseEstimator):
                 state.setdefault(name, parameter.default)
         if "draws_seed_" in state:
             # Attributes added since: None (0.1 fits saw all their rows; ADVI has no draws).
-            for version, added in ADDED_ATTRIBUTES.items():
+            for name, version in self._fitted_attributes().items():
                 if saved_format < version:
-                    for name, value in added.items():
-                        state.setdefault(name, value)
+                    state.setdefault(name, None)
         super().__setstate__(state)
         if "draws_seed_" in state:
             _check_fitted_state(self)
@@ -529,27 +635,16 @@ class BaseBayesianMLP(BaseEstimator):
             )
         return tuple(int(s) for s in sizes)
 
-    def _effective_batch_size(self, shape: tuple[int, int], partial: bool = False) -> int | None:
-        """Rows per ADVI step, None for full batch.
-
-        For partial_fit, "auto" means minibatches of AUTO_BATCH_SIZE rows whatever the
-        chunk's size: streaming is the minibatch regime.
-        """
-        n_samples, n_features = shape
-        if self.batch_size == "auto":
-            if partial:
-                small = n_samples <= AUTO_BATCH_SIZE
-            else:
-                small = n_samples <= AUTO_FULL_BATCH_ROWS
-                small = small and n_samples * n_features <= AUTO_FULL_BATCH_CELLS
-            return None if small else AUTO_BATCH_SIZE
-        if self.batch_size is None or self.batch_size >= n_samples:
-            return None
-        return int(self.batch_size)
-
 
 def _check_fitted_state(model: BaseBayesianMLP) -> None:
     """Refuse a fitted state whose arrays do not make one consistent network."""
+    missing = [name for name in model._fitted_attributes() if name not in vars(model)]
+    if missing:
+        raise ValueError(
+            f"The saved {type(model).__name__} is damaged or was edited: it has no "
+            + ", ".join(missing)
+            + ". Refit the model, or load a file you trust."
+        )
     try:
         sizes = (model.n_features_in_, *(b.shape[-1] for b in model.intercepts_mean_))
         extra_mean, extra_std = model._extra_posterior()
@@ -579,7 +674,14 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
             if np.any(np.asarray(part) < 0) or (not sampled and np.any(np.asarray(part) == 0)):
                 problems.append("non-positive posterior standard deviations")
                 break
-        problems += model._output_problems(sizes[-1])
+        problems += model._target_problems()
+        likelihood = model._fitted_likelihood()
+        n_classes = len(model.classes_) if is_classifier(model) else None
+        output_problems = likelihood.output_problems(sizes[-1], n_classes)
+        n_extra = len(likelihood.extra_parameters)
+        if not output_problems and np.shape(extra_mean) != (n_extra,):
+            output_problems = [f"likelihood parameters of shape {np.shape(extra_mean)}"]
+        problems += output_problems
         cholesky = model.posterior_cholesky_
         if cholesky is not None and np.shape(cholesky) != (n_params, n_params):
             problems.append(f"a Cholesky factor of shape {np.shape(cholesky)}")

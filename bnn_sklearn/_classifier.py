@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 
 from ._base import BaseBayesianMLP, Targets
 from ._compat import StrOptions, _fit_context
-from ._posterior import class_probabilities, log_loss_of_draws
+from ._likelihoods import Likelihood, classification_likelihood
 from .metrics import PredictiveUncertainty, uncertainty_decomposition
 
 
@@ -211,11 +211,13 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         **BaseBayesianMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    _own_fitted_attributes = {"classes_": 1}
 
     def __init__(
         self,
         hidden_layer_sizes=(16, 16),
         activation="relu",
+        *,
         prior_scale=2.0,
         method="advi",
         batch_size="auto",
@@ -268,8 +270,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
-        """Fit the variational posterior of the network's weights to ``(X, y)``.
+        """Fit the posterior of the network's weights to ``(X, y)``.
 
+        ADVI fits a Gaussian approximation of the posterior; ``method="nuts"`` samples it.
         With ``warm_start=True`` and a fitted model, ADVI continues from the current
         posterior instead of starting afresh.
 
@@ -354,30 +357,18 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         classes = self._check_classes(y, classes, continuing, incremental)
         if self.class_weight is not None:
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
-        binary = len(classes) == 2
+        likelihood = classification_likelihood(len(classes))
         return Targets(
             y=np.searchsorted(classes, y).astype(np.int32),
             sample_weight=sample_weight,
-            likelihood="bernoulli" if binary else "categorical",
-            n_outputs=1 if binary else len(classes),
+            likelihood=likelihood.name,
+            n_outputs=likelihood.outputs_for(len(classes)),
             stratify=True,
             state={"classes_": classes},
         )
 
-    def _link(self, outputs, extras):
-        return class_probabilities(outputs, extras)
-
-    def _rhat_link(self, outputs, extras):
-        # A binary network's one output is enough: the other class's probability is 1 - p.
-        return class_probabilities(outputs, extras)[..., -outputs.shape[-1] :]
-
-    def _validation_loss(self, proba, y) -> np.ndarray:
-        return log_loss_of_draws(proba, y)
-
-    def _output_problems(self, n_outputs: int) -> list[str]:
-        if n_outputs != (1 if len(self.classes_) == 2 else len(self.classes_)):
-            return [f"{len(self.classes_)} classes for {n_outputs} network outputs"]
-        return []
+    def _fitted_likelihood(self) -> Likelihood:
+        return classification_likelihood(len(self.classes_))
 
     def _check_classes(self, y, classes, continuing, incremental) -> np.ndarray:
         """The classes of the fitted model, checked against ``y``."""

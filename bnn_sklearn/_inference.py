@@ -38,8 +38,9 @@ from pytensor.graph.replace import clone_replace, graph_replace
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.rewriting.ofg import inline_ofg_node  # PyTensor's own inlining
 
+from ._families import FAMILIES
 from ._network import Architecture, build_network, parameter_names, parameter_shapes
-from ._posterior import Posterior, softplus, softplus_inverse
+from ._posterior import Posterior
 from ._threads import single_threaded_blas
 from .exceptions import DivergenceError
 
@@ -74,10 +75,11 @@ class CompiledADVI:
     into the free variables with constant slices and reshapes, so each layer size would
     be a constant of the compiled graph. Here the same objective is built with the layer
     sizes as shared integers (the number of outputs stays a constant where the likelihood
-    fixes it): one flat vector of means and one of ``rho`` (mean-field) or
-    of the packed Cholesky factor ``L_tril`` (full rank), cut at symbolic offsets. As in
-    PyMC, one draw of standard-normal noise ``eps`` gives the parameters
-    ``z = mu + softplus(rho) * eps`` (or ``mu + L @ eps``) and the loss is
+    fixes it): one flat vector of means and one of the family's packed scale (``rho`` for
+    mean-field, the Cholesky factor's ``L_tril`` for full rank; see
+    :mod:`bnn_sklearn._families`), cut at symbolic offsets. As in PyMC, one draw of
+    standard-normal noise ``eps`` gives the parameters (``z = mu + softplus(rho) * eps``
+    or ``mu + L @ eps``) and the loss is
     ``(log q(z) - model.logp(z)) / (total_size / rows per step)``, minimised with
     ``pm.adam``. Networks of any widths then share the compiled function, in the process
     and in PyTensor's disk cache.
@@ -89,6 +91,7 @@ class CompiledADVI:
 
     def __init__(self, arch: Architecture):
         self.key = arch.graph_key
+        self.family = FAMILIES[self.key.method]
         self.network = build_network(arch, shared_sizes=True)
         self.learning_rate = pytensor.shared(np.float64(0.01), name="learning_rate")
         model = self.network.model
@@ -102,7 +105,7 @@ class CompiledADVI:
         self.scale = pytensor.shared(np.zeros(1), shape=(None,), name="rho_or_L_tril")
         noise_rng = pytensor.shared(np.random.default_rng(), name="noise_rng")
         eps = _standard_normal(n_params, noise_rng)
-        z, log_diag = self._variational_draw(eps, n_params)
+        z, log_diag = self.family.draw(self.mu, self.scale, eps, n_params)
         offsets = list(accumulate(sizes, initial=0))
         values = [
             z[start:stop].reshape(shape)
@@ -126,18 +129,6 @@ class CompiledADVI:
         self._initial_scalars = {var: var.get_value() for var in self._state if var.type.ndim == 0}
         with _quiet_blas_notice(), _exact_arithmetic():
             self._run = self._compile_scan(updates, loss, n_steps)
-
-    def _variational_draw(self, eps, n_params) -> tuple[pt.TensorVariable, pt.TensorVariable]:
-        """The flat parameters drawn with the noise ``eps``, and the log of the scale
-        factor's diagonal (PyMC's ``symbolic_random`` and ``logdet`` of each family)."""
-        if self.key.method == "advi":
-            std = pt.softplus(self.scale)
-            return self.mu + std * eps, pt.log(std)
-        diag = pt.arange(n_params)
-        L = pt.zeros((n_params, n_params))
-        L = pt.set_subtensor(L[pt.tril_indices(n_params)], self.scale)
-        L = pt.set_subtensor(L[diag, diag], pt.softplus(L[diag, diag]))
-        return L @ eps + self.mu, pt.log(L[diag, diag])
 
     def _compile_scan(self, updates, loss, n_steps) -> pytensor.compile.Function:
         state = self._state
@@ -216,13 +207,7 @@ class CompiledADVI:
     def _reset(self, init: Posterior, seed: int) -> None:
         """Start from ``init`` with fresh Adam moments (at the new shapes) and generators."""
         self.mu.set_value(init.mean)
-        if self.key.method == "advi":
-            self.scale.set_value(softplus_inverse(init.std))
-        else:
-            factor = np.diag(init.std) if init.cholesky is None else init.cholesky
-            factor = _lower_factor(factor)
-            factor[np.diag_indices_from(factor)] = softplus_inverse(np.diag(factor))
-            self.scale.set_value(factor[np.tril_indices_from(factor)])
+        self.scale.set_value(self.family.pack(init))
         for moment, param in self._moments.items():
             moment.set_value(np.zeros_like(param.get_value()))
         for var, value in self._initial_scalars.items():
@@ -277,22 +262,14 @@ class CompiledADVI:
         return np.concatenate([self._run(min(per_call, n_steps - i)) for i in calls])
 
     def _posterior(self) -> Posterior:
-        mean = self.mu.get_value()
-        if self.key.method == "advi":
-            std = softplus(self.scale.get_value())
-            cholesky = None
-        else:
-            size = mean.size
-            cholesky = np.zeros((size, size))
-            cholesky[np.tril_indices(size)] = self.scale.get_value()
-            cholesky[np.diag_indices(size)] = softplus(np.diag(cholesky))
-            std = np.sqrt(np.sum(cholesky**2, axis=1))
+        posterior = self.family.unpack(self.mu.get_value(), self.scale.get_value())
+        mean, std = posterior.mean, posterior.std
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
             raise DivergenceError(
                 "ADVI diverged: the variational parameters became non-finite. Lower "
                 "learning_rate or standardise the inputs (e.g. with sklearn's StandardScaler)."
             )
-        return Posterior(mean, std, cholesky)
+        return posterior
 
 
 def _standard_normal(size, rng) -> pt.TensorVariable:
@@ -454,13 +431,6 @@ def _quiet_blas_notice():
             yield
     finally:
         blas_logger.setLevel(level)
-
-
-def _lower_factor(rows: np.ndarray) -> np.ndarray:
-    """Lower-triangular ``L`` with ``L @ L.T == rows @ rows.T`` (from a QR of ``rows.T``)."""
-    r = np.linalg.qr(rows.T, mode="r")
-    signs = np.where(np.diag(r) < 0, -1.0, 1.0)
-    return (r * signs[:, None]).T
 
 
 class _EnginePool:

@@ -10,8 +10,9 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 
-from ._likelihoods import LIKELIHOODS, MIN_NOISE_SCALE
+from ._likelihoods import LIKELIHOODS, noise_scale
 
+#: The hidden layers' activations, by the names of :data:`bnn_sklearn._posterior.ACTIVATIONS`.
 ACTIVATIONS = {
     "tanh": pt.tanh,
     "relu": lambda z: pt.maximum(z, 0.0),
@@ -179,14 +180,13 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
             pm.Normal(name, mean, sd)
             for name, (mean, sd) in zip(likelihood.extra_parameters, likelihood.extra_priors)
         ]
-        logp, signature = LOG_DENSITIES[arch.likelihood]
         pm.CustomDist(
             "y_obs",
             hidden,
             weight_obs,
             *extras,
-            logp=logp,
-            signature=signature,
+            logp=LOG_DENSITIES[arch.likelihood],
+            signature=likelihood.signature,
             observed=y_obs,
             total_size=[total_size],
         )
@@ -232,15 +232,15 @@ def normal_logp(value, outputs, weight, log_noise):
 
 
 def heteroscedastic_normal_logp(value, outputs, weight):
-    """``log Normal(value | outputs[0], softplus(outputs[1]) + MIN_NOISE_SCALE)``, weighted."""
-    scale = pt.softplus(outputs[..., 1]) + MIN_NOISE_SCALE
+    """``log Normal(value | outputs[0], noise_scale(outputs[1]))``, weighted."""
+    scale = noise_scale(outputs[..., 1], pt.softplus)
     return weight * _normal_logp(value, outputs[..., 0], pt.log(scale))
 
 
-#: Log density and CustomDist signature of each likelihood of ``LIKELIHOODS``.
+#: The PyTensor log density of each likelihood, by the names of ``LIKELIHOODS``.
 LOG_DENSITIES = {
-    "bernoulli": (bernoulli_logit_logp, "(k),()->()"),
-    "categorical": (categorical_logit_logp, "(k),()->()"),
-    "normal": (normal_logp, "(k),(),()->()"),
-    "normal_heteroscedastic": (heteroscedastic_normal_logp, "(k),()->()"),
+    "bernoulli": bernoulli_logit_logp,
+    "categorical": categorical_logit_logp,
+    "normal": normal_logp,
+    "normal_heteroscedastic": heteroscedastic_normal_logp,
 }

@@ -14,7 +14,8 @@ from scipy.special import expit, softmax
 
 from ._threads import single_threaded_blas
 
-#: Activations applied in place to a hidden layer's array.
+#: Activations applied in place to a hidden layer's array (the names of
+#: :data:`bnn_sklearn._network.ACTIVATIONS`).
 ACTIVATIONS = {
     "tanh": lambda z: np.tanh(z, out=z),
     "relu": lambda z: np.maximum(z, 0.0, out=z),
@@ -89,10 +90,11 @@ def sample_parameters(
     seed: int,
 ) -> np.ndarray:
     """Draw ``n_draws`` flat parameter vectors from the Gaussian variational posterior."""
+    from ._families import family_of  # which imports this module
+
+    posterior = Posterior(mean, std, cholesky)
     noise = np.random.default_rng(seed).standard_normal((n_draws, mean.size))
-    if cholesky is None:
-        return mean + noise * std
-    return mean + noise @ cholesky.T
+    return family_of(posterior).sample(posterior, noise)
 
 
 def thin(draws: np.ndarray, n_draws: int) -> np.ndarray:
@@ -196,16 +198,17 @@ class ValidationLoss:
     posterior (lower is better).
 
     The early-stopping monitor: the same ``n_draws`` noise (``seed``) at every check, so
-    that changes in the score come from the posterior, not from the draws. ``loss`` takes
-    the per-draw link values of a chunk of rows (``(n_draws, rows, ...)``) and their
-    targets, and returns each row's loss; chunks keep the memory bounded.
+    that changes in the score come from the posterior, not from the draws. The
+    ``likelihood`` (a :class:`~bnn_sklearn._likelihoods.Likelihood`) gives the per-draw
+    predictions of a chunk of rows (its ``link``) and each row's loss from them and its
+    target (its ``validation_loss``); chunks keep the memory bounded.
     """
 
-    def __init__(self, X, y, sample_weight, layer_sizes, activation, n_draws, seed, link, loss):
+    def __init__(self, X, y, sample_weight, layer_sizes, activation, n_draws, seed, likelihood):
         self.X, self.y, self.sample_weight = X, y, sample_weight
         self.layer_sizes, self.activation = layer_sizes, activation
         self.n_draws, self.seed = n_draws, seed
-        self.link, self.loss = link, loss
+        self.likelihood = likelihood
 
     def __call__(self, posterior: Posterior) -> float:
         chunks = predictive_draws(
@@ -215,12 +218,12 @@ class ValidationLoss:
             self.X,
             self.n_draws,
             self.seed,
-            self.link,
+            self.likelihood.link,
         )
         losses, start = [], 0
         for chunk in chunks:
             rows = chunk.shape[1]
-            losses.append(self.loss(chunk, self.y[start : start + rows]))
+            losses.append(self.likelihood.validation_loss(chunk, self.y[start : start + rows]))
             start += rows
         return float(np.average(np.concatenate(losses), weights=self.sample_weight))
 

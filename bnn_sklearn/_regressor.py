@@ -6,16 +6,17 @@ from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import logsumexp, ndtr, ndtri
+from scipy.special import ndtr, ndtri
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseBayesianMLP, Targets
 from ._compat import StrOptions, _fit_context
-from ._likelihoods import MIN_NOISE_SCALE
-from ._posterior import softplus
+from ._likelihoods import Likelihood, regression_likelihood
 
-_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+# The benchmarks score regressors with the likelihood's mixture density, by this name.
+from ._likelihoods import mixture_log_density as _mixture_log_density  # noqa: F401
+
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
 #: The search for a predictive quantile: bisection steps before Newton's, the most steps in
 #: all, and the precision (in the smallest noise sd) at which it stops.
@@ -174,6 +175,12 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         ],
     }
     _numeric_targets = True
+    _own_fitted_attributes = {
+        "y_mean_": 1,
+        "y_scale_": 1,
+        "log_noise_mean_": 1,
+        "log_noise_std_": 1,
+    }
     #: ``prior_scale="auto"`` by noise model (see the class docstring).
     AUTO_PRIOR_SCALE = {"homoscedastic": 2.0, "heteroscedastic": 0.5}
 
@@ -181,6 +188,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         self,
         hidden_layer_sizes=(16, 16),
         activation="relu",
+        *,
         prior_scale="auto",
         noise="homoscedastic",
         method="advi",
@@ -306,50 +314,34 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             mean, scale = self.y_mean_, self.y_scale_
         else:
             mean, scale = _weighted_mean_and_scale(y, sample_weight)
-        heteroscedastic = self.noise == "heteroscedastic"
+        likelihood = regression_likelihood(self.noise == "heteroscedastic")
         return Targets(
             y=(y - mean) / scale,
             sample_weight=sample_weight,
-            likelihood="normal_heteroscedastic" if heteroscedastic else "normal",
-            n_outputs=2 if heteroscedastic else 1,
+            likelihood=likelihood.name,
+            n_outputs=likelihood.outputs_for(),
             stratify=False,
             state={"y_mean_": mean, "y_scale_": scale},
         )
 
-    def _link(self, outputs, extras):
-        """Each draw's mean and noise scale, stacked on the last axis (standardised)."""
-        if outputs.shape[-1] == 2:  # heteroscedastic: the second output is the noise's
-            scale = softplus(outputs[..., 1]) + MIN_NOISE_SCALE
-        else:
-            scale = np.broadcast_to(np.exp(extras[:, :1]), outputs.shape[:-1])
-        return np.stack([outputs[..., 0], scale], axis=-1)
+    def _fitted_likelihood(self) -> Likelihood:
+        return regression_likelihood(heteroscedastic=self.log_noise_mean_ is None)
 
-    def _rhat_link(self, outputs, extras):
-        return outputs[..., :1]
-
-    def _validation_loss(self, predictions, y) -> np.ndarray:
-        return -_mixture_log_density(predictions[..., 0], predictions[..., 1], y)
-
-    def _output_problems(self, n_outputs: int) -> list[str]:
-        problems = []
+    def _target_problems(self) -> list[str]:
         if not (np.isfinite(self.y_mean_) and np.isfinite(self.y_scale_) and self.y_scale_ > 0):
-            problems.append(f"a target scale of {self.y_scale_!r}")
-        if n_outputs != (1 if self.log_noise_mean_ is not None else 2):
-            problems.append(f"{n_outputs} network outputs for its noise model")
-        elif self.log_noise_mean_ is not None and not (
-            np.shape(self.log_noise_mean_) == np.shape(self.log_noise_std_) == (1,)
-        ):
-            problems.append(f"a log noise scale of shape {np.shape(self.log_noise_mean_)}")
-        return problems
+            return [f"a target scale of {self.y_scale_!r}"]
+        return []
 
     def _extra_posterior(self):
         if self.log_noise_mean_ is None:
             return np.empty(0), np.empty(0)
         return np.asarray(self.log_noise_mean_), np.asarray(self.log_noise_std_)
 
-    def _write_extra_state(self, mean, std):
-        self.log_noise_mean_ = mean if mean.size else None
-        self.log_noise_std_ = std if std.size else None
+    def _extra_state(self, mean, std):
+        return {
+            "log_noise_mean_": mean if mean.size else None,
+            "log_noise_std_": std if std.size else None,
+        }
 
     # Prediction.
 
@@ -484,13 +476,6 @@ def _variance_parts(draws: PredictiveDraws) -> PredictiveVariance:
     aleatoric = np.mean(draws.noise_scale**2, axis=0)
     epistemic = np.var(draws.mean, axis=0)
     return PredictiveVariance(aleatoric + epistemic, aleatoric, epistemic)
-
-
-def _mixture_log_density(means: np.ndarray, scales: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Log density of ``y`` (rows) under the equal-weight mixture of Normals ``(draws, rows)``."""
-    z = (y - means) / scales
-    log_components = -0.5 * z**2 - np.log(scales) - _LOG_SQRT_2PI
-    return logsumexp(log_components, axis=0) - np.log(len(means))
 
 
 def mixture_quantiles(means: np.ndarray, scales: np.ndarray, probabilities) -> np.ndarray:

@@ -28,6 +28,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
+from ._base import effective_batch_size
 from ._classifier import BayesianMLPClassifier
 from ._inference import CHECK_INTERVAL
 from ._regressor import BayesianMLPRegressor
@@ -73,7 +74,9 @@ def warmup(
         model = clone(estimator).set_params(max_iter=CHECK_INTERVAL, tol=None, n_draws=10)
         if model.method == "nuts":
             model.set_params(chains=1, tune=5, draws=5)
-        batch_size = model._effective_batch_size((n_samples or FULL_BATCH_ROWS, n_features))
+        batch_size = effective_batch_size(
+            model.batch_size, (n_samples or FULL_BATCH_ROWS, n_features)
+        )
         model.set_params(batch_size=batch_size)
         n_rows = FULL_BATCH_ROWS if batch_size is None else 2 * batch_size
         rng = np.random.default_rng(0)

@@ -9,7 +9,8 @@ from scipy.special import entr
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, log_loss
 
-from bnn_sklearn import BayesianMLPClassifier
+from bnn_sklearn import BayesianMLPClassifier, BayesianMLPRegressor
+from bnn_sklearn._base import effective_batch_size
 from bnn_sklearn._posterior import n_parameters
 
 from .conftest import FAST
@@ -203,14 +204,14 @@ def test_the_summaries_are_those_of_the_per_draw_probabilities(three_blobs):
 
 def test_auto_batch_size_uses_minibatches_for_many_rows_or_many_cells():
     clf = BayesianMLPClassifier()
-    assert clf._effective_batch_size((200, 2)) is None  # small: full batch
-    assert clf._effective_batch_size((569, 30)) is None  # breast cancer: 17,070 cells
-    assert clf._effective_batch_size((1437, 64)) == 256  # digits: 91,968 cells
-    assert clf._effective_batch_size((3000, 2)) == 256  # many rows
-    assert clf._effective_batch_size((1000, 2), partial=True) == 256  # a streamed chunk
-    assert clf._effective_batch_size((100, 2), partial=True) is None
-    assert clf.set_params(batch_size=None)._effective_batch_size((10**6, 20)) is None
-    assert clf.set_params(batch_size=5000)._effective_batch_size((3000, 2)) is None
+    assert effective_batch_size(clf.batch_size, (200, 2)) is None  # small: full batch
+    assert effective_batch_size(clf.batch_size, (569, 30)) is None  # breast cancer: 17,070 cells
+    assert effective_batch_size(clf.batch_size, (1437, 64)) == 256  # digits: 91,968 cells
+    assert effective_batch_size(clf.batch_size, (3000, 2)) == 256  # many rows
+    assert effective_batch_size(clf.batch_size, (1000, 2), partial=True) == 256  # a streamed chunk
+    assert effective_batch_size(clf.batch_size, (100, 2), partial=True) is None
+    assert effective_batch_size(None, (10**6, 20)) is None
+    assert effective_batch_size(5000, (3000, 2)) is None
 
 
 def test_float32_prediction_stays_within_1e_5_of_float64(seed_fits, seed_split):
@@ -225,3 +226,10 @@ def test_float32_prediction_stays_within_1e_5_of_float64(seed_fits, seed_split):
     assert 0 < difference < 1e-5  # computed in float32 (not identical), yet close
     np.testing.assert_array_equal(single.predict(X_test), clf.predict(X_test))
     assert np.abs(single.predict_std(X_test) - clf.predict_std(X_test)).max() < 1e-5
+
+
+@pytest.mark.parametrize("estimator", [BayesianMLPClassifier, BayesianMLPRegressor])
+def test_parameters_after_activation_are_keyword_only(estimator):
+    assert estimator((8,), "tanh").get_params()["activation"] == "tanh"
+    with pytest.raises(TypeError, match="positional"):
+        estimator((8,), "tanh", 1.0)

@@ -6,12 +6,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytensor.tensor as pt
 import pytest
 from pytensor.graph import ancestors
 from pytensor.scan.op import Scan
 from pytensor.tensor.random.op import RandomVariable, RandomVariableWithCoreShape
 
-from bnn_sklearn import BayesianMLPClassifier, _inference
+from bnn_sklearn import BayesianMLPClassifier, _families, _inference, _posterior
 from bnn_sklearn._inference import ENGINES
 from bnn_sklearn._network import Architecture
 from bnn_sklearn._posterior import Posterior, n_parameters
@@ -101,14 +102,45 @@ def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatc
     np.testing.assert_allclose(result.posterior.std, reference.posterior.std, rtol=1e-9)
 
 
+def test_the_model_builder_and_prediction_share_their_tables_keys():
+    """Each likelihood and activation has both its PyTensor and its NumPy side."""
+    from bnn_sklearn import _likelihoods, _network
+
+    assert _network.LOG_DENSITIES.keys() == _likelihoods.LIKELIHOODS.keys()
+    assert _network.ACTIVATIONS.keys() == _posterior.ACTIVATIONS.keys()
+
+
+@pytest.mark.parametrize("method", sorted(_families.FAMILIES))
+def test_each_family_draws_in_pytensor_as_it_samples_in_numpy(method):
+    """pack and unpack are inverse; the engine's draw and prediction's sample agree; the
+    samples have the posterior's standard deviations and the draw its log-determinant."""
+    family = _families.FAMILIES[method]
+    rng = np.random.default_rng(0)
+    mean = rng.normal(size=5)
+    size = family.pack(Posterior(mean, np.ones(5))).size
+    packed = rng.normal(size=size)  # a full-rank factor with correlations
+    posterior = family.unpack(mean, packed)
+    assert _families.family_of(posterior) is family
+    np.testing.assert_allclose(family.pack(posterior), packed, rtol=1e-10, atol=1e-10)
+    eps = rng.standard_normal(5)
+    z, log_diag = family.draw(pt.as_tensor(mean), pt.as_tensor(packed), pt.as_tensor(eps), 5)
+    np.testing.assert_allclose(z.eval(), family.sample(posterior, eps[None])[0], rtol=1e-12)
+    # Both families are linear in the noise: z = mean + eps @ M, covariance M.T @ M.
+    M = family.sample(posterior, np.eye(5)) - mean
+    covariance = M.T @ M
+    np.testing.assert_allclose(np.sqrt(np.diag(covariance)), posterior.std, rtol=1e-12)
+    _, logdet = np.linalg.slogdet(covariance)
+    assert np.sum(log_diag.eval()) == pytest.approx(0.5 * logdet, rel=1e-10)
+
+
 @pytest.mark.parametrize("x", [0.01, 0.05, 1.0, 30.0])
 def test_softplus_inverse(x):
-    assert _inference.softplus(_inference.softplus_inverse(x)) == pytest.approx(x)
+    assert _posterior.softplus(_posterior.softplus_inverse(x)) == pytest.approx(x)
 
 
 def test_lower_factor_reproduces_the_covariance():
     rows = np.random.default_rng(0).normal(size=(6, 6))
-    factor = _inference._lower_factor(rows)
+    factor = _families._lower_factor(rows)
     np.testing.assert_allclose(factor @ factor.T, rows @ rows.T, atol=1e-12)
     np.testing.assert_array_equal(factor, np.tril(factor))
     assert np.all(np.diag(factor) > 0)

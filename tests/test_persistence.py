@@ -223,3 +223,17 @@ def test_pickling_leaves_the_estimator_as_it_was(moons):
     state["coefs_mean_"] = None
     pickle.dumps(clf)
     assert set(vars(clf)) == before and clf.coefs_mean_ is not None
+
+
+@pytest.mark.parametrize("name", ["rhat_", "classes_", "coefs_std_"])
+def test_a_state_without_a_fitted_attribute_is_refused(saved, name):
+    clf, _ = saved
+    state = clf.__getstate__()
+    del state[name]
+    with pytest.raises(ValueError, match=f"damaged or was edited: it has no {name}"):
+        BayesianMLPClassifier().__setstate__(state)
+
+
+def test_fitting_writes_every_declared_attribute(saved):
+    clf, _ = saved
+    assert set(BayesianMLPClassifier._fitted_attributes()) <= set(vars(clf))
