@@ -211,3 +211,34 @@ def test_the_engine_keeps_the_best_posterior_of_the_monitor(moons):
     np.testing.assert_array_equal(result.validation_losses, [5.0, 3.0, 4.0, 4.0, 4.0, 4.0])
     np.testing.assert_array_equal(result.posterior.mean, seen[1].mean)
     assert not np.array_equal(result.posterior.mean, seen[-1].mean)
+
+
+def test_partial_fit_scales_the_likelihood_to_total_size(moons):
+    """The negative ELBO of a step is KL - total_size / batch * (the batch's weighted
+    log-likelihood): with the same seed (so the same start, noise and rows), the first
+    step's loss is affine in total_size, rising with it; without total_size the first
+    chunk stands for the rows seen so far."""
+    X, y = moons
+    settings = {**FAST, "batch_size": 25}
+    chunk = slice(0, 100)
+
+    def first_loss(total_size):
+        clf = BayesianMLPClassifier(**settings)
+        clf.partial_fit(X[chunk], y[chunk], classes=[0, 1], total_size=total_size)
+        return float(clf.loss_curve_[0])
+
+    losses = {size: first_loss(size) for size in (100, 400, 1000)}
+    slope = (losses[400] - losses[100]) / 300
+    assert slope > 0.01  # the batch's log-likelihood per row is about -0.7 at the start
+    assert losses[1000] == pytest.approx(losses[100] + 900 * slope, rel=1e-5)
+    assert first_loss(None) == pytest.approx(losses[100], rel=1e-6)
+    # Later chunks without total_size: all rows seen so far, the same as passing it.
+    by_default, explicit = BayesianMLPClassifier(**settings), BayesianMLPClassifier(**settings)
+    for seen, rows in ((100, slice(0, 100)), (200, slice(100, 200))):
+        by_default.partial_fit(X[rows], y[rows], classes=[0, 1])
+        explicit.partial_fit(X[rows], y[rows], classes=[0, 1], total_size=seen)
+    np.testing.assert_array_equal(by_default.loss_curve_, explicit.loss_curve_)
+    chunk_only = BayesianMLPClassifier(**settings)
+    for rows in (slice(0, 100), slice(100, 200)):
+        chunk_only.partial_fit(X[rows], y[rows], classes=[0, 1], total_size=100)
+    assert not np.allclose(chunk_only.loss_curve_[4:], by_default.loss_curve_[4:], rtol=1e-3)
