@@ -47,25 +47,43 @@ def test_warm_start_reenters_the_posterior_exactly(moons, method):
     assert clf.n_iter_ == 501
 
 
-def test_a_continued_fit_restarts_adam_as_on_a_new_engine(moons, monkeypatch):
-    """Continuing from a saved model on a used engine equals continuing on a new engine.
+def flat_means(clf):
+    return np.concatenate([part.ravel() for part in (*clf.coefs_mean_, *clf.intercepts_mean_)])
 
-    A new engine holds nothing from earlier fits; a used one holds another fit's
-    posterior, Adam moments and step count, and generator states, which the continued fit
-    must all replace.
-    """
+
+def test_a_continued_fit_restarts_adam_whatever_the_engine_holds(moons, monkeypatch):
+    """Continuing a fit gives the same result on an engine that still holds this fit's own
+    Adam moments and step count (the next fit in the same process), on one that holds
+    another fit's, and on a new engine that holds none: every continued fit restarts Adam
+    and reseeds its generators."""
     X, y = moons
-    saved = pickle.dumps(BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y))
+    fitted = BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y)
+    saved = pickle.dumps(fitted)
+    # Straight after the fit its engine is idle with the fit's own optimiser state.
+    in_process = fitted.set_params(max_iter=300).fit(X, y)
     with monkeypatch.context() as patched:
         patched.setattr(_inference, "ENGINES", _inference._EnginePool(size=1))
         on_a_new_engine = pickle.loads(saved).set_params(max_iter=300).fit(X, y)
     leave_another_posterior_in_the_engine(X, y)
     on_a_used_engine = pickle.loads(saved).set_params(max_iter=300).fit(X, y)
-    assert on_a_used_engine.n_iter_ == 800
-    np.testing.assert_array_equal(on_a_used_engine.loss_curve_, on_a_new_engine.loss_curve_)
-    for name in POSTERIOR:
-        for new, used in zip(getattr(on_a_new_engine, name), getattr(on_a_used_engine, name)):
-            np.testing.assert_array_equal(used, new, err_msg=name)
+    assert on_a_used_engine.n_iter_ == in_process.n_iter_ == 800
+    for arm in (in_process, on_a_used_engine):
+        np.testing.assert_array_equal(arm.loss_curve_, on_a_new_engine.loss_curve_)
+        for name in POSTERIOR:
+            for new, other in zip(getattr(on_a_new_engine, name), getattr(arm, name)):
+                np.testing.assert_array_equal(other, new, err_msg=name)
+
+
+def test_the_first_step_of_a_continued_fit_is_a_fresh_adam_step(moons):
+    """Adam's first step after a restart (zero moments, step count 1) moves every
+    parameter by the learning rate (lr * g / |g|, up to its epsilon); with the moments or
+    the step count of the fit before, the steps would have other sizes."""
+    X, y = moons
+    clf = BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y)
+    before = flat_means(clf)
+    clf.set_params(max_iter=1, learning_rate=0.002).fit(X, y)  # its own engine, state and all
+    steps = np.abs(flat_means(clf) - before)
+    np.testing.assert_allclose(steps, 0.002, rtol=1e-3)
 
 
 def test_warm_start_continues_the_loss_curve(moons):

@@ -239,6 +239,9 @@ def test_a_predictive_rhat_above_1_1_warns_and_says_so(moons):
         clf, message = fit_recording_warnings(X, y, tune=20, draws=40, random_state=seed)
         rhats.append(clf.predictive_rhat_)
         assert clf.n_divergences_ == 0
+        # Over all 200 training rows (the largest is past row 100 for one of the seeds).
+        by_row, _ = arviz_rhat_and_ess(by_chain(forward(clf.posterior_draws_, X), clf.chains))
+        assert clf.predictive_rhat_ == pytest.approx(np.nanmax(by_row), rel=1e-10)
         assert ("chains disagree" in message) == (clf.predictive_rhat_ > 1.1), message
         if clf.predictive_rhat_ > 1.1:
             assert f"predictive_rhat_={clf.predictive_rhat_:.2f} > 1.1" in message
