@@ -214,7 +214,9 @@ def test_auto_batch_size_uses_minibatches_for_many_rows_or_many_cells():
     assert effective_batch_size(5000, (3000, 2)) is None
 
 
-def test_float32_prediction_stays_within_1e_5_of_float64(seed_fits, seed_split):
+def test_float32_prediction_stays_within_4e_7_of_float64(seed_fits, seed_split):
+    """The documented bound (how it works: probabilities within 4e-7 of float64); measured
+    1.7e-7 for the probabilities and 6e-8 for their sd on both lines."""
     _, X_test, _, _ = seed_split
     clf = seed_fits["auto"]
     exact = clf.predict_proba(X_test)
@@ -223,9 +225,9 @@ def test_float32_prediction_stays_within_1e_5_of_float64(seed_fits, seed_split):
     fast = single.predict_proba(X_test)
     assert fast.dtype == np.float64
     difference = np.abs(fast - exact).max()
-    assert 0 < difference < 1e-5  # computed in float32 (not identical), yet close
+    assert 0 < difference < 4e-7  # computed in float32 (not identical), yet close
     np.testing.assert_array_equal(single.predict(X_test), clf.predict(X_test))
-    assert np.abs(single.predict_std(X_test) - clf.predict_std(X_test)).max() < 1e-5
+    assert np.abs(single.predict_std(X_test) - clf.predict_std(X_test)).max() < 4e-7
 
 
 @pytest.mark.parametrize("estimator", [BayesianMLPClassifier, BayesianMLPRegressor])

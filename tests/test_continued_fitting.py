@@ -47,25 +47,43 @@ def test_warm_start_reenters_the_posterior_exactly(moons, method):
     assert clf.n_iter_ == 501
 
 
-def test_a_continued_fit_restarts_adam_as_on_a_new_engine(moons, monkeypatch):
-    """Continuing from a saved model on a used engine equals continuing on a new engine.
+def flat_means(clf):
+    return np.concatenate([part.ravel() for part in (*clf.coefs_mean_, *clf.intercepts_mean_)])
 
-    A new engine holds nothing from earlier fits; a used one holds another fit's
-    posterior, Adam moments and step count, and generator states, which the continued fit
-    must all replace.
-    """
+
+def test_a_continued_fit_restarts_adam_whatever_the_engine_holds(moons, monkeypatch):
+    """Continuing a fit gives the same result on an engine that still holds this fit's own
+    Adam moments and step count (the next fit in the same process), on one that holds
+    another fit's, and on a new engine that holds none: every continued fit restarts Adam
+    and reseeds its generators."""
     X, y = moons
-    saved = pickle.dumps(BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y))
+    fitted = BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y)
+    saved = pickle.dumps(fitted)
+    # Straight after the fit its engine is idle with the fit's own optimiser state.
+    in_process = fitted.set_params(max_iter=300).fit(X, y)
     with monkeypatch.context() as patched:
         patched.setattr(_inference, "ENGINES", _inference._EnginePool(size=1))
         on_a_new_engine = pickle.loads(saved).set_params(max_iter=300).fit(X, y)
     leave_another_posterior_in_the_engine(X, y)
     on_a_used_engine = pickle.loads(saved).set_params(max_iter=300).fit(X, y)
-    assert on_a_used_engine.n_iter_ == 800
-    np.testing.assert_array_equal(on_a_used_engine.loss_curve_, on_a_new_engine.loss_curve_)
-    for name in POSTERIOR:
-        for new, used in zip(getattr(on_a_new_engine, name), getattr(on_a_used_engine, name)):
-            np.testing.assert_array_equal(used, new, err_msg=name)
+    assert on_a_used_engine.n_iter_ == in_process.n_iter_ == 800
+    for arm in (in_process, on_a_used_engine):
+        np.testing.assert_array_equal(arm.loss_curve_, on_a_new_engine.loss_curve_)
+        for name in POSTERIOR:
+            for new, other in zip(getattr(on_a_new_engine, name), getattr(arm, name)):
+                np.testing.assert_array_equal(other, new, err_msg=name)
+
+
+def test_the_first_step_of_a_continued_fit_is_a_fresh_adam_step(moons):
+    """Adam's first step after a restart (zero moments, step count 1) moves every
+    parameter by the learning rate (lr * g / |g|, up to its epsilon); with the moments or
+    the step count of the fit before, the steps would have other sizes."""
+    X, y = moons
+    clf = BayesianMLPClassifier(**SHORT, warm_start=True).fit(X, y)
+    before = flat_means(clf)
+    clf.set_params(max_iter=1, learning_rate=0.002).fit(X, y)  # its own engine, state and all
+    steps = np.abs(flat_means(clf) - before)
+    np.testing.assert_allclose(steps, 0.002, rtol=1e-3)
 
 
 def test_warm_start_continues_the_loss_curve(moons):
@@ -211,3 +229,34 @@ def test_the_engine_keeps_the_best_posterior_of_the_monitor(moons):
     np.testing.assert_array_equal(result.validation_losses, [5.0, 3.0, 4.0, 4.0, 4.0, 4.0])
     np.testing.assert_array_equal(result.posterior.mean, seen[1].mean)
     assert not np.array_equal(result.posterior.mean, seen[-1].mean)
+
+
+def test_partial_fit_scales_the_likelihood_to_total_size(moons):
+    """The negative ELBO of a step is KL - total_size / batch * (the batch's weighted
+    log-likelihood): with the same seed (so the same start, noise and rows), the first
+    step's loss is affine in total_size, rising with it; without total_size the first
+    chunk stands for the rows seen so far."""
+    X, y = moons
+    settings = {**FAST, "batch_size": 25}
+    chunk = slice(0, 100)
+
+    def first_loss(total_size):
+        clf = BayesianMLPClassifier(**settings)
+        clf.partial_fit(X[chunk], y[chunk], classes=[0, 1], total_size=total_size)
+        return float(clf.loss_curve_[0])
+
+    losses = {size: first_loss(size) for size in (100, 400, 1000)}
+    slope = (losses[400] - losses[100]) / 300
+    assert slope > 0.01  # the batch's log-likelihood per row is about -0.7 at the start
+    assert losses[1000] == pytest.approx(losses[100] + 900 * slope, rel=1e-5)
+    assert first_loss(None) == pytest.approx(losses[100], rel=1e-6)
+    # Later chunks without total_size: all rows seen so far, the same as passing it.
+    by_default, explicit = BayesianMLPClassifier(**settings), BayesianMLPClassifier(**settings)
+    for seen, rows in ((100, slice(0, 100)), (200, slice(100, 200))):
+        by_default.partial_fit(X[rows], y[rows], classes=[0, 1])
+        explicit.partial_fit(X[rows], y[rows], classes=[0, 1], total_size=seen)
+    np.testing.assert_array_equal(by_default.loss_curve_, explicit.loss_curve_)
+    chunk_only = BayesianMLPClassifier(**settings)
+    for rows in (slice(0, 100), slice(100, 200)):
+        chunk_only.partial_fit(X[rows], y[rows], classes=[0, 1], total_size=100)
+    assert not np.allclose(chunk_only.loss_curve_[4:], by_default.loss_curve_[4:], rtol=1e-3)

@@ -1,6 +1,8 @@
 """The compiled ADVI engine: reuse without recompiling, chunking, reproducibility."""
 
 import importlib
+import pickle
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -270,3 +272,37 @@ def test_the_loop_holds_no_random_number_op(batch_size):
     assert not any(isinstance(op, draws) for op in in_loop)
     n_draws = sum(isinstance(node.op, draws) for node in nodes)
     assert n_draws == 1 + (batch_size is not None)
+
+
+def give_back(losses, window=100):
+    """How far the loss fell back (the user guide's definition): 0 when the last window of
+    100 iterations is as low as the best window, 1 when back at the first window's level,
+    windows ending at the last iteration and scored by their median."""
+    n = len(losses) // window
+    medians = np.median(np.asarray(losses[len(losses) - n * window :]).reshape(n, window), axis=1)
+    return (medians[-1] - medians.min()) / (medians[0] - medians.min())
+
+
+def test_a_loss_given_back_by_more_than_a_fifth_warns(moons):
+    """A warm start of 100 iterations on the same rows at weight w > 1 ends above the best
+    loss of the first fit, more so the larger w (measured give-back: 0, 0.37 and 0.75 for
+    w = 1, 2, 3): the fit warns exactly when more than 0.2 was given back."""
+    X, y = moons
+    first = pickle.dumps(
+        BayesianMLPClassifier(**FAST, warm_start=True).set_params(max_iter=1000).fit(X, y)
+    )
+    seen = []
+    for w in (1.0, 2.0, 3.0):
+        clf = pickle.loads(first).set_params(max_iter=100)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            clf.fit(X, y, sample_weight=np.full(len(y), w))
+        unstable = [r for r in record if "ADVI was unstable" in str(r.message)]
+        fell_back = give_back(clf.loss_curve_)
+        seen.append(fell_back)
+        assert bool(unstable) == (fell_back > 0.2), (w, fell_back)
+        if unstable:
+            assert f"{fell_back:.0%} of the way back from its best point" in str(
+                unstable[0].message
+            )
+    assert seen[0] < 0.2 and all(0.2 < g < 0.9 for g in seen[1:]), seen

@@ -54,20 +54,30 @@ def test_dataframe_feature_names_are_kept_and_checked(moons):
 
 
 @pytest.mark.slow
-def test_grid_search_in_two_worker_processes(moons):
+def test_grid_search_in_two_worker_processes_matches_one_process(moons):
+    """Every candidate's score on every fold, and so the choice, are those of n_jobs=1."""
     X, y = moons
-    search = GridSearchCV(
-        BayesianMLPClassifier(**{**FAST, "max_iter": 1000}),
-        {"hidden_layer_sizes": [(4,), (8,)], "prior_scale": [0.5, 1.0], "batch_size": [None, 50]},
-        cv=StratifiedKFold(2),
-        n_jobs=2,
-        scoring="neg_log_loss",
-        error_score="raise",
-    )
-    search.fit(X, y)
-    scores = search.cv_results_["mean_test_score"]
-    assert len(scores) == 8 and np.all(np.isfinite(scores))
-    assert search.best_score_ > -0.45
+
+    def search(n_jobs):
+        return GridSearchCV(
+            BayesianMLPClassifier(**{**FAST, "max_iter": 1000}),
+            {
+                "hidden_layer_sizes": [(4,), (8,)],
+                "prior_scale": [0.5, 1.0],
+                "batch_size": [None, 50],
+            },
+            cv=StratifiedKFold(2),
+            n_jobs=n_jobs,
+            scoring="neg_log_loss",
+            error_score="raise",
+        ).fit(X, y)
+
+    serial, parallel = search(1), search(2)
+    for fold in ("split0_test_score", "split1_test_score"):
+        assert len(np.unique(serial.cv_results_[fold])) == 8  # the candidates differ
+        np.testing.assert_array_equal(parallel.cv_results_[fold], serial.cv_results_[fold])
+    assert parallel.best_params_ == serial.best_params_
+    np.testing.assert_array_equal(parallel.predict_proba(X), serial.predict_proba(X))
 
 
 def test_cross_validation_is_the_same_with_any_n_jobs(moons):

@@ -61,3 +61,23 @@ def test_bad_weights_are_refused_with_a_clear_message(moons):
         clf.fit(X, y, sample_weight=[1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="partial_fit does not see"):
         BayesianMLPClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+
+
+def test_minibatch_fits_weigh_each_row_by_its_own_weight(moons):
+    """Every row twice, once with its label flipped: weights 1 on the true copies and 0 on
+    the flipped ones must give the clean fit, in minibatches too (weights that ignore or
+    miss their rows would see each point with both labels and predict about 0.5)."""
+    X, y = moons
+    doubled_X, doubled_y = np.r_[X, X], np.r_[y, 1 - y]
+    weights = np.r_[np.ones(len(y)), np.zeros(len(y))]
+    order = np.random.default_rng(0).permutation(len(doubled_y))  # mix the two copies
+    settings = {**FAST, "batch_size": 32}
+    weighted = BayesianMLPClassifier(**settings).fit(
+        doubled_X[order], doubled_y[order], sample_weight=weights[order]
+    )
+    clean = BayesianMLPClassifier(**settings).fit(X, y)
+    proba, clean_proba = weighted.predict_proba(X)[:, 1], clean.predict_proba(X)[:, 1]
+    assert weighted.score(X, y) > 0.9
+    # Confident as the clean fit (both see each point with one label): mean |p - 0.5|.
+    assert np.mean(np.abs(proba - 0.5)) > 0.8 * np.mean(np.abs(clean_proba - 0.5))
+    assert np.abs(proba - clean_proba).mean() < 0.05
