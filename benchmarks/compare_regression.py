@@ -15,14 +15,15 @@ models (no density, so no NLL or CRPS). Writes ``compare_regression.md``,
 predictive mean and 50/90 % bands of the regressor and of the Gaussian process) to ``--out``
 (default ``benchmarks/results``).
 
-    python benchmarks/compare_regression.py            # the real run
-    python benchmarks/compare_regression.py --quick    # a smoke run
+    python -m benchmarks.compare_regression            # the real run
+    python -m benchmarks.compare_regression --quick    # a smoke run
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -30,7 +31,6 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import norm
 from sklearn.compose import TransformedTargetRegressor
-from sklearn.datasets import load_diabetes, make_friedman1
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -45,12 +45,16 @@ import bnn_sklearn
 from bnn_sklearn import BayesianMLPRegressor
 from bnn_sklearn._regressor import _mixture_log_density
 
+if not __package__:  # run as a file: python benchmarks/compare_regression.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS
+from benchmarks.datasets import heteroscedastic_1d, regression_datasets
+
 try:  # optional: pip install ngboost
     from ngboost import NGBRegressor
 except ImportError:
     NGBRegressor = None
 
-RESULTS = Path(__file__).parent / "results"
 COVERAGE = 0.9
 METRICS = ("rmse", "nll", "crps", "coverage_90", "width_90", "fit_s", "predict_s")
 #: Samples per row of a mixture's CRPS estimate.
@@ -58,24 +62,6 @@ CRPS_SAMPLES = 400
 #: Largest training set the Gaussian process is fitted on; above it, on a random subsample
 #: of this many rows.
 GP_MAX_ROWS = 1000
-
-
-def heteroscedastic_1d(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """y = sin(2x) on [-2.5, 2.5] with Normal noise of sd 0.05 + 0.25 |x|."""
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-2.5, 2.5, size=(n, 1))
-    return X, np.sin(2 * X[:, 0]) + rng.normal(size=n) * (0.05 + 0.25 * np.abs(X[:, 0]))
-
-
-def datasets(quick: bool) -> dict:
-    if quick:
-        return {"heteroscedastic_1d": heteroscedastic_1d(200, 0)}
-    return {
-        "diabetes": load_diabetes(return_X_y=True),
-        "friedman1": make_friedman1(n_samples=1000, noise=1.0, random_state=0),
-        "heteroscedastic_1d": heteroscedastic_1d(500, 0),
-        "friedman1_20k": make_friedman1(n_samples=20_000, noise=1.0, random_state=0),
-    }
 
 
 class Quantiles:
@@ -226,7 +212,7 @@ def score_split(model, X_train, y_train, X_test, y_test) -> dict:
 
 def run(quick: bool) -> list[dict]:
     rows = []
-    for data_name, (X, y) in datasets(quick).items():
+    for data_name, (X, y) in regression_datasets(quick).items():
         n_splits = 2 if quick else (3 if len(X) > 5000 else 5)
         folds = KFold(n_splits=n_splits, shuffle=True, random_state=0)
         for name, model in models(quick, *X.shape).items():
@@ -313,7 +299,7 @@ def main(argv=None) -> None:
     rows = run(args.quick)
     args.out.mkdir(parents=True, exist_ok=True)
     header = (
-        f"`python benchmarks/compare_regression.py{' --quick' if args.quick else ''}`: "
+        f"`python -m benchmarks.compare_regression{' --quick' if args.quick else ''}`: "
         f"Python {platform.python_version()}, bnn_sklearn {bnn_sklearn.__version__}, "
         f"{time.strftime('%Y-%m-%d')}. Mean over folds (5-fold CV; 3-fold for 20k rows)."
     )

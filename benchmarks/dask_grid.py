@@ -9,8 +9,8 @@ once with an empty compile directory: if cold processes waited on each other's c
 lock, 2 would take about twice as long as 1. (A cluster of 1 worker would not do here:
 joblib runs a search whose effective n_jobs is 1 in the calling process.)
 
-    python benchmarks/dask_grid.py            # the real run (about 10 minutes on 2 cores)
-    python benchmarks/dask_grid.py --quick    # a smoke run: few iterations, warm only
+    python -m benchmarks.dask_grid            # the real run (about 10 minutes on 2 cores)
+    python -m benchmarks.dask_grid --quick    # a smoke run: few iterations, warm only
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,11 +30,12 @@ from sklearn.datasets import make_moons
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from speed import cold_first_fit
 
 from bnn_sklearn import BayesianMLPClassifier
 
-RESULTS = Path(__file__).parent / "results"
+if not __package__:  # run as a file: python benchmarks/dask_grid.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS, cold_first_fit
 
 
 def search(quick: bool, n_jobs: int) -> GridSearchCV:
@@ -104,7 +106,7 @@ def main(argv=None) -> None:
             print(f"cold first fit, {processes} at once: {seconds:.1f} s", flush=True)
 
     lines = [
-        f"`python benchmarks/dask_grid.py{' --quick' if args.quick else ''}`, Python "
+        f"`python -m benchmarks.dask_grid{' --quick' if args.quick else ''}`, Python "
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}; GridSearchCV of 12 fits "
         f"on {len(y)} moons.",
         "",

@@ -6,15 +6,16 @@ candidate is a network, an activation and a prior scale (some also an ``init_std
 by the default ADVI behind a ``StandardScaler``:
 
 1. ``logloss``: 3-fold stratified CV (``shuffle=True, random_state=0``; the network's seed
-   is the fold's index) on the five data sets of ``compare.py``: log loss, ECE, accuracy,
+   is the fold's index) on the five data sets of ``benchmarks.datasets``: log loss, ECE, accuracy,
    and the training log loss over log(K) (above 0.8 counts as a collapse). ``--baselines``
    adds a random forest and HistGradientBoosting; a candidate "wins" a data set when its
    mean log loss beats both.
 2. Out of distribution, split seeds 0, 1, 2 (also the network's seed): AUROC for far
    against near points of the BNN's ``std`` of the predicted class's probability (class 1's
    if binary), of its epistemic and of its total uncertainty (``--baselines``: the random
-   forest's predictive entropy over trees). Parts: ``moonsfar`` (500 standardised moons,
-   far points more than 1.5 from any of them, as in ``posterior_quality.py``), ``ood`` (the
+   forest's predictive entropy over trees). Parts: ``moonsfar``
+   (``benchmarks.datasets.moons_far_split``: 500 standardised moons, far points more than
+   1.5 from any of them, the split of ``posterior_quality.py``), ``ood`` (the
    three scenarios of ``uncertainty.py``: moons in three distance bands, digits 0-4 against
    5-9, the 20k set shifted 3 sd), ``own`` (2-D blobs against a ring around them, 5-D blobs
    against the same points shifted far along one direction).
@@ -26,51 +27,54 @@ and resumed, and a run into a folder that holds all its keys fits nothing. The t
 of a key winning. The candidate stored as ``current`` is the (32,) ReLU network at prior 2,
 the default before this study; its tables call it "relu32_p2 (old default)".
 
-    python benchmarks/defaults_study.py --summarise-only   # tables of the stored results
-    python benchmarks/defaults_study.py --quick    # a smoke run (defaults_study_quick.*)
-    python benchmarks/defaults_study.py --parts moonsfar --candidates tanh32_p4=32:tanh:4
+    python -m benchmarks.defaults_study --summarise-only   # tables of the stored results
+    python -m benchmarks.defaults_study --quick    # a smoke run (defaults_study_quick.*)
+    python -m benchmarks.defaults_study --parts moonsfar --candidates tanh32_p4=32:tanh:4
 
 The user guide's table, measured again into another folder (about 25 minutes of fitting on a
 loaded two-core machine; without ``--out`` every key is already stored and nothing is fit):
 
-    python benchmarks/defaults_study.py --out /tmp/study --baselines \\
+    python -m benchmarks.defaults_study --out /tmp/study --baselines \\
         --candidates current,relu_p8,tanh16x16_p4,relu32x32_p2,relu16x16_p2
 
 The stored results are those of (about 50 minutes of fitting):
 
-    python benchmarks/defaults_study.py --out /tmp/study --baselines \\
+    python -m benchmarks.defaults_study --out /tmp/study --baselines \\
         --parts moonsfar,logloss --candidates all
-    python benchmarks/defaults_study.py --out /tmp/study --baselines --parts ood,own \\
+    python -m benchmarks.defaults_study --out /tmp/study --baselines --parts ood,own \\
         --candidates current,relu_p8,tanh16x16_p4,relu32x32_p2,relu32x32_p4,relu16x16_p2
 
 except that ``relu32x32x32_p2`` and ``relu64x64_p2`` ran on ``moonsfar`` only (the latter on
-seeds 0 and 1: its fits took 100 s each).
+seeds 0 and 1: its fits took 100 s each). The stored ``moonsfar`` lines drew their far
+points from 20,000 candidates; ``moons_far_split`` now draws 10,000 (other far points for
+the same seed), so a run into a new folder gives other ``moonsfar`` figures.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
+import sys
 import warnings
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from compare import datasets
-from sklearn.datasets import make_blobs, make_moons
+from sklearn.datasets import make_blobs
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
-from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from uncertainty import ood_scenarios
 
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.metrics import expected_calibration_error, uncertainty_decomposition
 
-RESULTS = Path(__file__).parent / "results"
+if not __package__:  # run as a file: python benchmarks/defaults_study.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS, far_auroc, timed
+from benchmarks.datasets import classification_datasets, moons_far_split
+from benchmarks.uncertainty import ood_scenarios
 
 #: The candidates, by the name stored in the JSON lines (so never rename a key).
 CANDIDATES = {
@@ -136,16 +140,19 @@ def make_model(name: str, seed: int, fit_params: dict):
     )
 
 
-def fit_timed(model, X, y):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        start = time.perf_counter()
-        error = None
+def fit_recorded(model, X, y):
+    """Fit ``model`` in place; return its seconds, whether it warned of convergence, and the
+    error it raised (``None`` if none): a failed fit is a result here, not a stop."""
+
+    def fit():
         try:
             model.fit(X, y)
         except Exception as exc:  # record and go on
-            error = f"{type(exc).__name__}: {exc}"
-        seconds = time.perf_counter() - start
+            return f"{type(exc).__name__}: {exc}"
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seconds, error = timed(fit)
     convergence = any("ConvergenceWarning" in type(w.message).__name__ for w in caught)
     return seconds, convergence, error
 
@@ -181,23 +188,9 @@ def scores(name: str, model, X) -> dict:
     return {"std": std_score, "epistemic": split.epistemic, "total": split.total}
 
 
-def auroc(near: np.ndarray, far: np.ndarray) -> float:
-    values = np.r_[near, far]
-    if np.ptp(values) == 0:
-        return 0.5
-    return float(roc_auc_score(np.r_[np.zeros(len(near)), np.ones(len(far))], values))
-
-
 # ---------------------------------------------------------------- OOD scenarios
 def moons_far(seed: int, quick: bool = False):
-    X, y = make_moons(700, noise=0.2, random_state=seed)
-    X = StandardScaler().fit_transform(X)
-    X_train, y_train, X_near = X[:500], y[:500], X[500:]
-    rng = np.random.default_rng(seed)
-    cand = rng.uniform(-5, 5, size=(20000, 2))
-    dist = NearestNeighbors(n_neighbors=1).fit(X_train).kneighbors(cand)[0][:, 0]
-    X_far = cand[dist > 1.5][:200]
-    assert len(X_far) == 200
+    X_train, y_train, X_near, X_far = moons_far_split(seed)
     return {"moons-far": (X_train, y_train, X_near, {"far": X_far})}
 
 
@@ -265,7 +258,7 @@ def run_ood(names, part, seeds, done, path: Path, quick: bool, fit_params: dict)
                 if (name, task, seed) in done:
                     continue
                 model = make_model(name, seed, fit_params)
-                seconds, conv, error = fit_timed(model, X_train, y_train)
+                seconds, conv, error = fit_recorded(model, X_train, y_train)
                 row = {
                     "candidate": name,
                     "task": task,
@@ -280,7 +273,7 @@ def run_ood(names, part, seeds, done, path: Path, quick: bool, fit_params: dict)
                     near = scores(name, model, X_near)
                     for far_name, X_far in far_sets.items():
                         far = scores(name, model, X_far)
-                        row[f"auroc|{far_name}"] = {k: auroc(near[k], far[k]) for k in near}
+                        row[f"auroc|{far_name}"] = {k: far_auroc(near[k], far[k]) for k in near}
                 emit(path, row)
                 aur = {k: v for k, v in row.items() if k.startswith("auroc")}
                 print(
@@ -292,7 +285,7 @@ def run_ood(names, part, seeds, done, path: Path, quick: bool, fit_params: dict)
 
 def run_logloss(names, done, max_folds_20k: int, path: Path, quick: bool, fit_params: dict):
     folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
-    for data_name, (X, y) in datasets(quick=quick).items():
+    for data_name, (X, y) in classification_datasets(quick=quick).items():
         splits = list(folds.split(X, y))
         if data_name == "synthetic_20k":
             splits = splits[:max_folds_20k]
@@ -304,7 +297,7 @@ def run_logloss(names, done, max_folds_20k: int, path: Path, quick: bool, fit_pa
                 if (name, task, k) in done:
                     continue
                 model = make_model(name, k, fit_params)
-                seconds, conv, error = fit_timed(model, X[train], y[train])
+                seconds, conv, error = fit_recorded(model, X[train], y[train])
                 row = {
                     "candidate": name,
                     "task": task,
@@ -436,7 +429,7 @@ def header(rows: list[dict], jsonl: Path, quick: bool) -> str:
     quick_fit = ", ".join(f"{key}={value}" for key, value in QUICK_FIT.items())
     quick_fit = f" but {quick_fit}" if quick else ""
     return (
-        f"`python benchmarks/defaults_study.py{' --quick' if quick else ''}`: tables of the "
+        f"`python -m benchmarks.defaults_study{' --quick' if quick else ''}`: tables of the "
         f"{len(rows)} lines of `{jsonl.name}` (one per candidate, task and split; "
         "`--summarise-only` makes them again without fitting). Candidates (ADVI, the other "
         f"parameters at their defaults{quick_fit}, behind a StandardScaler): {legend}. RF and "

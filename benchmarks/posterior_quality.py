@@ -15,29 +15,22 @@ reports, per posterior:
 Writes ``posterior_quality.md`` and ``posterior_quality.png`` (probability and std
 surfaces side by side) to ``--out`` (default ``benchmarks/results``).
 
-    python benchmarks/posterior_quality.py            # the real run (a few minutes)
-    python benchmarks/posterior_quality.py --nuts-sampler pymc   # with PyMC's sampler
-    python benchmarks/posterior_quality.py --quick    # a smoke run
+    python -m benchmarks.posterior_quality            # the real run (a few minutes)
+    python -m benchmarks.posterior_quality --nuts-sampler pymc   # with PyMC's sampler
+    python -m benchmarks.posterior_quality --quick    # a smoke run
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
-from seed_moons import seed_data
-from sklearn.base import clone
-from sklearn.datasets import make_moons
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
-from sklearn.neighbors import NearestNeighbors
-from sklearn.preprocessing import StandardScaler
-from uncertainty import probability_draws
+from sklearn.metrics import accuracy_score, log_loss
 
 import bnn_sklearn
 from bnn_sklearn import BayesianMLPClassifier
@@ -45,7 +38,11 @@ from bnn_sklearn._nuts import resolve_sampler
 from bnn_sklearn.metrics import uncertainty_decomposition
 from bnn_sklearn.plotting import plot_decision_surface
 
-RESULTS = Path(__file__).parent / "results"
+if not __package__:  # run as a file: python benchmarks/posterior_quality.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS, far_auroc, fit_timed, probability_draws
+from benchmarks.datasets import moons_far_split, seed_data
+
 GRID = np.mgrid[-3:3:100j, -3:3:100j].reshape(2, -1).T
 
 
@@ -63,37 +60,18 @@ def posteriors(quick: bool, nuts_sampler: str) -> dict:
     }
 
 
-def fit_timed(model, X, y) -> tuple[BayesianMLPClassifier, float]:
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # --quick's short fits
-        model = clone(model).fit(X, y)
-    return model, time.perf_counter() - start
-
-
-def moons_far_split(seed: int, n_far: int = 200):
-    """500 standardised training moons, 200 held-out near points, far points of [-5, 5]^2."""
-    X, y = make_moons(n_samples=700, noise=0.2, random_state=seed)
-    X = StandardScaler().fit_transform(X)
-    X_train, y_train, X_near = X[:500], y[:500], X[500:]
-    candidates = np.random.default_rng(seed).uniform(-5, 5, size=(50 * n_far, 2))
-    distance = NearestNeighbors(n_neighbors=1).fit(X_train).kneighbors(candidates)[0][:, 0]
-    return X_train, y_train, X_near, candidates[distance > 1.5][:n_far]
-
-
 def ood_auroc(model, X_near, X_far) -> dict[str, float]:
-    is_far = np.r_[np.zeros(len(X_near)), np.ones(len(X_far))]
     scores = {}
     if hasattr(model, "predict_std"):
-        std = np.r_[model.predict_std(X_near)[:, 1], model.predict_std(X_far)[:, 1]]
-        scores["predict_std"] = roc_auc_score(is_far, std)
-        epistemic = np.r_[
-            model.predict_uncertainty(X_near).epistemic, model.predict_uncertainty(X_far).epistemic
-        ]
-        scores["epistemic"] = roc_auc_score(is_far, epistemic)
+        std_near, std_far = model.predict_std(X_near)[:, 1], model.predict_std(X_far)[:, 1]
+        scores["predict_std"] = far_auroc(std_near, std_far)
+        epistemic = [model.predict_uncertainty(X).epistemic for X in (X_near, X_far)]
+        scores["epistemic"] = far_auroc(*epistemic)
     else:
-        draws = probability_draws(model, np.r_[X_near, X_far])
-        scores["entropy"] = roc_auc_score(is_far, uncertainty_decomposition(draws).total)
+        total = [
+            uncertainty_decomposition(probability_draws(model, X)).total for X in (X_near, X_far)
+        ]
+        scores["entropy"] = far_auroc(*total)
     return scores
 
 
@@ -145,7 +123,7 @@ def main(argv=None) -> None:
             print(f"moons-far | split {seed} | {name} | {fit_seconds:.1f} s", flush=True)
 
     lines = [
-        f"`python benchmarks/posterior_quality.py{' --quick' if args.quick else ''}`: Python "
+        f"`python -m benchmarks.posterior_quality{' --quick' if args.quick else ''}`: Python "
         f"{platform.python_version()}, bnn_sklearn {bnn_sklearn.__version__}, "
         f"{time.strftime('%Y-%m-%d')}, NUTS by {resolve_sampler(args.nuts_sampler)}",
         "",

@@ -6,20 +6,20 @@ behind a StandardScaler and fitted with two random states (each with its own fol
 RMSE, NLL and 90 % coverage over seeds and folds, and the median fit seconds.
 Writes ``regressor_defaults.md`` to ``--out`` (default ``benchmarks/results``).
 
-    python benchmarks/regressor_defaults.py            # every candidate
-    python benchmarks/regressor_defaults.py --quick    # a smoke run
+    python -m benchmarks.regressor_defaults            # every candidate
+    python -m benchmarks.regressor_defaults --quick    # a smoke run
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-from compare_regression import datasets, score_split
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
@@ -27,7 +27,12 @@ from sklearn.preprocessing import StandardScaler
 
 from bnn_sklearn import BayesianMLPRegressor
 
-RESULTS = Path(__file__).parent / "results"
+if not __package__:  # run as a file: python benchmarks/regressor_defaults.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS
+from benchmarks.compare_regression import score_split
+from benchmarks.datasets import regression_datasets
+
 CANDIDATES = {
     "(16, 16) relu, prior 2": dict(prior_scale=2.0),
     "(16, 16) relu, prior 1": dict(prior_scale=1.0),
@@ -50,7 +55,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the table")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    data = datasets(args.quick)
+    data = regression_datasets(args.quick)
     data.pop("friedman1_20k", None)
     candidates = dict(list(CANDIDATES.items())[:2]) if args.quick else CANDIDATES
     settings = {"max_iter": 300, "tol": None, "n_draws": 100} if args.quick else {}
@@ -89,7 +94,7 @@ def main(argv=None) -> None:
             f"| {name} | " + " | ".join(row) + f" | {rank:.1f} | {np.median(seconds[name]):.1f} |"
         )
     header = (
-        f"`python benchmarks/regressor_defaults.py{' --quick' if args.quick else ''}`: "
+        f"`python -m benchmarks.regressor_defaults{' --quick' if args.quick else ''}`: "
         f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. Mean over "
         f"random states {', '.join(map(str, seeds))}, each with its own 5-fold CV."
     )

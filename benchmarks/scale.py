@@ -7,10 +7,11 @@ is the fit, not the one-off compilation ("first fit s").
 
 - rows from 10^3 to 10^6 at 20 features (minibatch ADVI from 2049 rows: ``batch_size="auto"``);
 - features from 2 to 200 at 10^4 rows;
+  both sweeps with the estimator's default network (``hidden_layer_sizes``'s default);
 - predict memory: a (64, 64) network, 500 draws, predict_proba on 10^6 rows x 20 features.
 
-    python benchmarks/scale.py            # the real run (about an hour on 2 cores)
-    python benchmarks/scale.py --quick    # a smoke run: small sizes, few iterations
+    python -m benchmarks.scale            # the real run (about an hour on 2 cores)
+    python -m benchmarks.scale --quick    # a smoke run: small sizes, few iterations
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).parent / "results"
+if not __package__:  # run as a file: python benchmarks/scale.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS, ROOT
 
 
 def problem(n_rows: int, n_features: int, seed: int = 0):
@@ -75,7 +78,12 @@ def measure(n_rows: int, n_features: int, hidden: tuple[int, ...], settings: dic
 
 def in_fresh_process(n_rows, n_features, hidden, settings) -> dict:
     job = json.dumps([n_rows, n_features, list(hidden), settings])
-    done = subprocess.run([sys.executable, __file__, "--one", job], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale", "--one", job],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"measurement {job} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -89,16 +97,19 @@ def plan(quick: bool) -> list[tuple[str, int, int, tuple[int, ...], dict]]:
             ("rows", 3_000, 5, (8,), settings),
             ("features", 1_000, 2, (8,), settings),
         ]
+    from bnn_sklearn import BayesianMLPClassifier
+
+    default = tuple(BayesianMLPClassifier().hidden_layer_sizes)
     return [
-        *(("rows", n, 20, (32,), {}) for n in (1_000, 10_000, 100_000, 1_000_000)),
-        *(("features", 10_000, f, (32,), {}) for f in (2, 20, 200)),
+        *(("rows", n, 20, default, {}) for n in (1_000, 10_000, 100_000, 1_000_000)),
+        *(("features", 10_000, f, default, {}) for f in (2, 20, 200)),
         ("predict memory", 1_000_000, 20, (64, 64), {"n_draws": 500}),
     ]
 
 
 def markdown(rows: list[dict], quick: bool) -> str:
     lines = [
-        f"`python benchmarks/scale.py{' --quick' if quick else ''}`, Python "
+        f"`python -m benchmarks.scale{' --quick' if quick else ''}`, Python "
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}; defaults unless noted, "
         "one fresh process per line.",
         "",

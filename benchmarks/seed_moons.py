@@ -8,34 +8,32 @@ and writes the probability surface, the uncertainty surface and the loss curves 
     python benchmarks/seed_moons.py            # the real settings, written to runs/seed/
     python benchmarks/seed_moons.py --quick    # a smoke run (few iterations)
     python benchmarks/seed_moons.py --out benchmarks/results/seed   # the committed results
+
+(``python -m benchmarks.seed_moons`` from the repository's root does the same.)
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 from pathlib import Path
 
 from sklearn.base import clone
-from sklearn.datasets import make_moons
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import scale
 
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.plotting import plot_decision_surface, plot_loss_curve
 
+if not __package__:  # run as a file: python benchmarks/seed_moons.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.datasets import seed_data
+
 #: Where a run writes unless told otherwise: an untracked folder, so that running the
 #: script leaves the checkout clean. The committed results are ``benchmarks/results/seed``.
 DEFAULT_OUT = Path("runs") / "seed"
-
-
-def seed_data():
-    """The notebook's data: ``make_moons`` standardised, split 50/50."""
-    X, y = make_moons(noise=0.2, random_state=0, n_samples=1000)
-    return train_test_split(scale(X), y, test_size=0.5, random_state=0)
 
 
 def models(quick: bool) -> dict:

@@ -6,8 +6,8 @@ second reference is the origin notebook's own, smaller model (no biases, ``pm.Be
 under stock ``pm.fit``. The ratios printed are reference time / engine time; targets are
 for Python >= 3.12.
 
-    python benchmarks/speed.py             # the real settings (a few minutes)
-    python benchmarks/speed.py --quick     # fewer iterations, no cold-cache runs
+    python -m benchmarks.speed             # the real settings (a few minutes)
+    python -m benchmarks.speed --quick     # fewer iterations, no cold-cache runs
 """
 
 from __future__ import annotations
@@ -16,10 +16,7 @@ import argparse
 import logging
 import os
 import platform
-import subprocess
 import sys
-import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -34,17 +31,11 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn._inference import ENGINES
 
-sys.path.insert(0, str(Path(__file__).parent))
-from seed_moons import seed_data
-from stock import StockBayesianMLPClassifier, plain_seed_fit
-
-RESULTS = Path(__file__).parent / "results"
-
-
-def timed(function):
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
+if not __package__:  # run as a file: python benchmarks/speed.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS, cold_first_fit, timed
+from benchmarks.datasets import seed_data
+from tests.stock import StockBayesianMLPClassifier, plain_seed_fit
 
 
 def add_row(rows, *cells) -> None:
@@ -98,26 +89,6 @@ def against_the_notebook(label, make, batch_size, X, y, n_iter, rows):
         f"{plain_s / first_s:.1f}x",
         "",
     )
-
-
-def cold_first_fit(workers: int) -> float:
-    """Wall time of ``workers`` processes each fitting the defaults with an empty cache."""
-    script = textwrap.dedent(
-        f"""
-        from bnn_sklearn import BayesianMLPClassifier
-        import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from seed_moons import seed_data
-        X_train, _, y_train, _ = seed_data()
-        BayesianMLPClassifier(random_state=0).fit(X_train, y_train)
-        """
-    )
-    with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, PYTENSOR_FLAGS=f"base_compiledir={cache}")
-        start = time.perf_counter()
-        procs = [subprocess.Popen([sys.executable, "-c", script], env=env) for _ in range(workers)]
-        if any(p.wait() for p in procs):
-            raise RuntimeError("a cold-cache fit failed")
-        return time.perf_counter() - start
 
 
 def main(argv=None) -> None:
@@ -273,7 +244,7 @@ def main(argv=None) -> None:
     )
     table = "\n".join(
         [
-            f"`python benchmarks/speed.py{' --quick' if args.quick else ''}`: {versions}",
+            f"`python -m benchmarks.speed{' --quick' if args.quick else ''}`: {versions}",
             "",
             "| workload | engine | stock pm.fit | ratio | final loss engine / stock |",
             "|---|---|---|---|---|",

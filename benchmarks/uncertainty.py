@@ -3,7 +3,7 @@
 1. Accuracy-rejection: out-of-fold predictions (stratified 5-fold CV by scikit-learn's
    ``cross_validate``, from its fold models: the ranking needs each model's draws, trees or
    members, which ``bnn_sklearn.compare`` does not keep) on the five data sets
-   of ``compare.py``; accuracy on the points kept as the most uncertain 0-50 % are set
+   of ``compare_classifiers.py``; accuracy on the points kept as the most uncertain 0-50 % are set
    aside. The Bayesian MLP (ADVI, and NUTS on the data sets small enough for it: up to
    ``NUTS_MAX_CELLS`` rows x features) ranks points by its epistemic and by its total
    uncertainty, the
@@ -21,34 +21,38 @@
 Writes ``benchmarks/results/uncertainty.md``, ``uncertainty_rejection.csv``,
 ``uncertainty_ood.csv``, ``uncertainty_rejection.png`` and ``uncertainty_ood_moons.png``.
 
-    python benchmarks/uncertainty.py            # the real run
-    python benchmarks/uncertainty.py --quick    # a smoke run: small data, few iterations
+    python -m benchmarks.uncertainty            # the real run
+    python -m benchmarks.uncertainty --quick    # a smoke run: small data, few iterations
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-from compare import datasets, models, write_csv
 from sklearn.base import clone
 from sklearn.datasets import load_digits, make_classification, make_moons
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_validate, train_test_split
 from sklearn.neighbors import NearestNeighbors
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.metrics import uncertainty_decomposition
 from bnn_sklearn.plotting import accuracy_rejection_curve, plot_accuracy_rejection
 
-RESULTS = Path(__file__).parent / "results"
+if not __package__:  # run as a file: python benchmarks/uncertainty.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS, far_auroc, probability_draws, write_csv
+from benchmarks.compare_classifiers import models
+from benchmarks.datasets import classification_datasets
+
 MODELS = ("BayesianMLP", "RandomForest", "HistGradientBoosting", "MLP deep ensemble (5)")
 NUTS = "BayesianMLP (NUTS)"
 #: NUTS uses every row at every step: it runs on data sets up to this many rows x features
@@ -69,22 +73,6 @@ SCORES = (
 REJECTED_COLUMNS = (0.0, 0.1, 0.2, 0.3, 0.5)
 #: Distance bands of the far moons points, in standard deviations from the nearest training point.
 MOONS_BANDS = ((1, 2), (2, 3), (3, np.inf))
-
-
-def probability_draws(model, X) -> np.ndarray:
-    """Class probabilities per posterior draw, tree or member: (n_draws, n_samples, n_classes).
-
-    A single model without members gives one draw, so its disagreement is zero.
-    """
-    if isinstance(model, Pipeline):
-        X = model[:-1].transform(X)
-        model = model[-1]
-    if hasattr(model, "predict_proba_draws"):
-        return model.predict_proba_draws(X)
-    members = getattr(model, "estimators_", None)
-    if members is not None:
-        return np.stack([member.predict_proba(X) for member in members])
-    return model.predict_proba(X)[np.newaxis]
 
 
 def read_uncertainty(name: str, model, X) -> tuple[np.ndarray, dict]:
@@ -111,7 +99,7 @@ def rejection_rows(quick: bool) -> tuple[list[dict], dict]:
     """Out-of-fold accuracy-rejection curves; returns table rows and the curves to plot."""
     folds = StratifiedKFold(n_splits=2 if quick else 5, shuffle=True, random_state=0)
     rows, curves = [], {}
-    for data_name, (X, y) in datasets(quick).items():
+    for data_name, (X, y) in classification_datasets(quick).items():
         splits = list(folds.split(X, y))
         for name, model in chosen_models(quick, X).items():
             start = time.perf_counter()
@@ -197,10 +185,8 @@ def ood_rows(quick: bool) -> tuple[list[dict], dict]:
                 near_scores = read_uncertainty(name, fitted_model, X_near)[1]
                 for far_name, X_far in far_sets.items():
                     far_scores = read_uncertainty(name, fitted_model, X_far)[1]
-                    is_far = np.r_[np.zeros(len(X_near)), np.ones(len(X_far))]
                     for score, near_values in near_scores.items():
-                        values = np.r_[near_values, far_scores[score]]
-                        auroc = roc_auc_score(is_far, values) if np.ptp(values) > 0 else 0.5
+                        auroc = far_auroc(near_values, far_scores[score])
                         key = (f"{scenario}, far: {far_name}", name, score)
                         results.setdefault(key, []).append(auroc)
                 if seed == 0 and scenario == "moons":
@@ -227,7 +213,7 @@ def markdown(rejection: list[dict], ood: list[dict], quick: bool) -> str:
     folds = "2 folds" if quick else "5 folds"
     splits = "1 split" if quick else "3 splits"
     lines = [
-        f"`python benchmarks/uncertainty.py{' --quick' if quick else ''}`, Python "
+        f"`python -m benchmarks.uncertainty{' --quick' if quick else ''}`, Python "
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}.",
         "",
         f"## Accuracy on the points kept, most uncertain rejected first (out-of-fold, {folds})",

@@ -1,35 +1,44 @@
-"""The seed reproduction runs end to end (quick settings) and writes its table and figures."""
+"""The benchmark scripts run end to end (quick settings) and write their tables and figures."""
 
 import csv
 import importlib.util
 import json
 import runpy
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[1] / "benchmarks" / "seed_moons.py"
+ROOT = Path(__file__).parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
 # The scripts fit several networks, some in fresh processes: on Python 3.11 the longest
 # took 160 s with an empty compile cache, 156 s with a warm one on a loaded machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
-def test_seed_script_quick_run(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", [str(SCRIPT), "--quick", "--out", str(tmp_path)])
-    runpy.run_path(str(SCRIPT), run_name="__main__")
+def run_script(name: str, monkeypatch, *args: str) -> None:
+    """Run ``python -m benchmarks.NAME ARGS`` in this process."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    monkeypatch.setattr(sys, "argv", [f"benchmarks/{name}.py", *args])
+    runpy.run_module(f"benchmarks.{name}", run_name="__main__", alter_sys=False)
+
+
+def test_seed_script_quick_run_as_a_file(tmp_path):
+    """The README's first command runs the script as a file, from the repository's root."""
+    command = [sys.executable, "benchmarks/seed_moons.py", "--quick", "--out", str(tmp_path)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
     table = (tmp_path / "seed_results.md").read_text()
     for name in ("full-batch ADVI", "minibatch ADVI", "RandomForest", "GradientBoosting"):
         assert name in table
     for figure in ("seed_proba.png", "seed_std.png", "seed_loss.png"):
         assert (tmp_path / figure).stat().st_size > 10_000
-    assert "| model |" in capsys.readouterr().out
+    assert "| model |" in done.stdout
 
 
 def test_compare_script_quick_run(tmp_path, monkeypatch):
-    script = SCRIPT.parent / "compare.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
-    runpy.run_path(str(script), run_name="__main__")
+    run_script("compare_classifiers", monkeypatch, "--quick", "--out", str(tmp_path))
     rows = (tmp_path / "compare.csv").read_text().splitlines()
     assert rows[0] == "dataset,model,accuracy,log_loss,brier,ece,fit_s,predict_s"
     assert len(rows) == 1 + 2 * 7
@@ -37,9 +46,7 @@ def test_compare_script_quick_run(tmp_path, monkeypatch):
 
 
 def test_compare_regression_script_quick_run(tmp_path, monkeypatch):
-    script = SCRIPT.parent / "compare_regression.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
-    runpy.run_path(str(script), run_name="__main__")
+    run_script("compare_regression", monkeypatch, "--quick", "--out", str(tmp_path))
     with open(tmp_path / "compare_regression.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     n_models = 7 + (importlib.util.find_spec("ngboost") is not None)
@@ -54,10 +61,7 @@ def test_compare_regression_script_quick_run(tmp_path, monkeypatch):
 
 
 def test_regressor_defaults_script_quick_run(tmp_path, monkeypatch):
-    script = SCRIPT.parent / "regressor_defaults.py"
-    monkeypatch.syspath_prepend(str(script.parent))
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
-    runpy.run_path(str(script), run_name="__main__")
+    run_script("regressor_defaults", monkeypatch, "--quick", "--out", str(tmp_path))
     rows = (tmp_path / "regressor_defaults.md").read_text().splitlines()[4:]
     assert [row.split(" | ")[0] for row in rows] == [
         "| (16, 16) relu, prior 2",
@@ -67,10 +71,7 @@ def test_regressor_defaults_script_quick_run(tmp_path, monkeypatch):
 
 
 def test_uncertainty_script_quick_run(tmp_path, monkeypatch):
-    script = SCRIPT.parent / "uncertainty.py"
-    monkeypatch.syspath_prepend(str(script.parent))
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
-    runpy.run_path(str(script), run_name="__main__")
+    run_script("uncertainty", monkeypatch, "--quick", "--out", str(tmp_path))
     rejection = (tmp_path / "uncertainty_rejection.csv").read_text().splitlines()
     assert rejection[0].startswith("dataset,model,score,acc@0%")
     assert len(rejection) == 1 + 2 * 9  # moons and iris, nine (model, score) pairs
@@ -85,9 +86,7 @@ def test_uncertainty_script_quick_run(tmp_path, monkeypatch):
 
 
 def test_scale_script_quick_run(tmp_path, monkeypatch):
-    script = SCRIPT.parent / "scale.py"
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
-    runpy.run_path(str(script), run_name="__main__")
+    run_script("scale", monkeypatch, "--quick", "--out", str(tmp_path))
     lines = (tmp_path / "scale.md").read_text().splitlines()
     rows = [line for line in lines if line.startswith("| rows") or line.startswith("| features")]
     assert len(rows) == 3
@@ -98,10 +97,7 @@ def test_scale_script_quick_run(tmp_path, monkeypatch):
 
 
 def test_posterior_quality_script_quick_run(tmp_path, monkeypatch):
-    script = SCRIPT.parent / "posterior_quality.py"
-    monkeypatch.syspath_prepend(str(script.parent))
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
-    runpy.run_path(str(script), run_name="__main__")
+    run_script("posterior_quality", monkeypatch, "--quick", "--out", str(tmp_path))
     table = (tmp_path / "posterior_quality.md").read_text()
     # NUTS against itself differs by nothing; ADVI's surfaces differ from NUTS's.
     assert "| NUTS |" in table and "| 0.000 / 0.000 |" in table
@@ -117,10 +113,7 @@ def test_posterior_quality_script_quick_run(tmp_path, monkeypatch):
 
 
 def test_defaults_study_script_quick_run(tmp_path, monkeypatch):
-    script = SCRIPT.parent / "defaults_study.py"
-    monkeypatch.syspath_prepend(str(script.parent))
-    monkeypatch.setattr(sys, "argv", [str(script), "--quick", "--out", str(tmp_path)])
-    runpy.run_path(str(script), run_name="__main__")
+    run_script("defaults_study", monkeypatch, "--quick", "--out", str(tmp_path))
     rows = [json.loads(line) for line in (tmp_path / "defaults_study_quick.jsonl").open()]
     # One candidate: 2 log-loss data sets x 1 fold, 1 + 1 + 2 OOD scenarios x 1 seed.
     assert len(rows) == 2 + 4
@@ -135,24 +128,33 @@ def test_defaults_study_script_quick_run(tmp_path, monkeypatch):
     assert "| relu16x16_p2 (default) | " in table
     assert "### BNN score: epistemic" in table
     # --summarise-only fits nothing and makes the same tables again.
-    argv = [str(script), "--quick", "--summarise-only", "--out", str(tmp_path)]
-    monkeypatch.setattr(sys, "argv", argv)
-    runpy.run_path(str(script), run_name="__main__")
+    run_script("defaults_study", monkeypatch, "--quick", "--summarise-only", "--out", str(tmp_path))
     assert (tmp_path / "defaults_study_quick.md").read_text() == table
     assert len((tmp_path / "defaults_study_quick.jsonl").read_text().splitlines()) == 6
 
 
 def test_defaults_study_tables_of_the_stored_results(tmp_path, monkeypatch):
     """The committed tables are what --summarise-only makes of the committed JSON lines."""
-    script = SCRIPT.parent / "defaults_study.py"
-    results = SCRIPT.parent / "results"
-    (tmp_path / "defaults_study.jsonl").write_text((results / "defaults_study.jsonl").read_text())
-    monkeypatch.syspath_prepend(str(script.parent))
-    argv = [str(script), "--summarise-only", "--out", str(tmp_path)]
-    monkeypatch.setattr(sys, "argv", argv)
-    runpy.run_path(str(script), run_name="__main__")
+    (tmp_path / "defaults_study.jsonl").write_text((RESULTS / "defaults_study.jsonl").read_text())
+    run_script("defaults_study", monkeypatch, "--summarise-only", "--out", str(tmp_path))
     table = (tmp_path / "defaults_study.md").read_text()
-    assert table == (results / "defaults_study.md").read_text()
+    assert table == (RESULTS / "defaults_study.md").read_text()
     # the user guide's row of the old default ("current" in the JSON lines) and of the new one
     assert "| relu32_p2 (old default) | 0.102 | 0.093 | 0.084 | 0.128 | 0.093 | 4 |" in table
     assert "| 0.805 | 0.791 | 0.980 | 0.822 | 1.2 |" in table
+
+
+def test_float32_script_quick_run(tmp_path, monkeypatch):
+    run_script("float32", monkeypatch, "--quick", "--out", str(tmp_path))
+    rows = [line.split(" | ") for line in (tmp_path / "float32.md").read_text().splitlines()[4:]]
+    assert [row[0] for row in rows] == ["| seed moons", "| moons", "| iris"]
+    for row in rows:
+        assert 0 < float(row[2]) < 1e-4  # single precision: close, not equal
+        assert float(row[4]) > 0 and float(row[5]) > 0
+
+
+def test_predict_threads_script_quick_run(tmp_path, monkeypatch):
+    run_script("predict_threads", monkeypatch, "--quick", "--out", str(tmp_path))
+    rows = (tmp_path / "predict_threads.md").read_text().splitlines()[4:]
+    assert len(rows) == 2
+    assert all(row.endswith("| yes |") for row in rows)  # the same probabilities to the bit

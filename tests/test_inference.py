@@ -5,7 +5,6 @@ import pickle
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytensor.tensor as pt
@@ -20,8 +19,7 @@ from bnn_sklearn._network import Architecture
 from bnn_sklearn._posterior import Posterior, n_parameters
 
 from .conftest import FAST
-
-BENCHMARKS = Path(__file__).parents[1] / "benchmarks"
+from .stock import stock_step_advi
 
 
 def test_a_new_dataset_of_another_size_reuses_the_compiled_engine(moons):
@@ -75,12 +73,10 @@ def test_the_fit_learns(moons):
 
 @pytest.mark.filterwarnings("ignore:PyTensor could not link to a BLAS:UserWarning")
 @pytest.mark.parametrize("batch_size", [None, 37])
-def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatch, batch_size):
+def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, batch_size):
     """Loss for loss, the engine reproduces the step function that ``pm.fit`` iterates
     (whose minibatch rows and noise are drawn inside each step; the engine's ahead of
     each call)."""
-    monkeypatch.syspath_prepend(str(BENCHMARKS))
-    stock = importlib.import_module("stock")
     X, y = moons
     arch = Architecture(2, (8,), "relu", 1, "advi", batch_size, "bernoulli")
     n_params = n_parameters(arch.layer_sizes)
@@ -95,7 +91,7 @@ def test_the_engine_runs_the_objective_and_optimiser_of_pm_fit(moons, monkeypatc
         seed=3,
         max_iter=200,
     )
-    reference = stock.stock_step_advi(arch, X, y.astype(np.int32), **settings)
+    reference = stock_step_advi(arch, X, y.astype(np.int32), **settings)
     with ENGINES.engine(arch) as engine:
         result = engine.fit(arch, X, y.astype(np.int32), tol=None, n_iter_no_change=10, **settings)
     assert reference.losses[-20:].mean() < 0.8 * reference.losses[:20].mean()  # it moved

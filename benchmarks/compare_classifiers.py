@@ -5,26 +5,19 @@ by ``bnn_sklearn.compare.compare``; per model and data set: accuracy, log loss, 
 score, expected calibration error, fit and predict seconds (predicting a test fold and
 scoring it). Writes ``benchmarks/results/compare.md`` and ``compare.csv``.
 
-    python benchmarks/compare.py            # the real run
-    python benchmarks/compare.py --quick    # a smoke run: two small data sets, 2 folds
+    python -m benchmarks.compare_classifiers            # the real run
+    python -m benchmarks.compare_classifiers --quick    # a smoke run: two small data sets, 2 folds
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
 
-from sklearn.datasets import (
-    load_breast_cancer,
-    load_digits,
-    load_iris,
-    make_classification,
-    make_moons,
-)
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
@@ -40,7 +33,11 @@ from sklearn.preprocessing import StandardScaler
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.compare import compare
 
-RESULTS = Path(__file__).parent / "results"
+if not __package__:  # run as a file: python benchmarks/compare_classifiers.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS, write_csv
+from benchmarks.datasets import classification_datasets
+
 #: The table's columns and the ``compare`` scores they come from.
 METRICS = {
     "accuracy": "accuracy",
@@ -50,21 +47,6 @@ METRICS = {
     "fit_s": "fit_seconds",
     "predict_s": "predict_seconds",
 }
-
-
-def datasets(quick: bool) -> dict:
-    moons = make_moons(n_samples=1000, noise=0.2, random_state=0)
-    if quick:
-        return {"moons": (moons[0][:300], moons[1][:300]), "iris": load_iris(return_X_y=True)}
-    return {
-        "moons": moons,
-        "breast_cancer": load_breast_cancer(return_X_y=True),
-        "iris": load_iris(return_X_y=True),
-        "digits": load_digits(return_X_y=True),
-        "synthetic_20k": make_classification(
-            n_samples=20_000, n_features=20, n_informative=10, random_state=0
-        ),
-    }
 
 
 def models(quick: bool) -> dict:
@@ -95,7 +77,7 @@ def models(quick: bool) -> dict:
 def run(quick: bool) -> list[dict]:
     """Every model on every data set through ``bnn_sklearn.compare.compare``."""
     rows = []
-    for data_name, (X, y) in datasets(quick).items():
+    for data_name, (X, y) in classification_datasets(quick).items():
         start = time.perf_counter()
         table = compare(
             X,
@@ -118,7 +100,7 @@ def run(quick: bool) -> list[dict]:
 
 def markdown(rows: list[dict], quick: bool) -> str:
     header = (
-        f"`python benchmarks/compare.py{' --quick' if quick else ''}`, Python "
+        f"`python -m benchmarks.compare_classifiers{' --quick' if quick else ''}`, Python "
         f"{platform.python_version()}, {time.strftime('%Y-%m-%d')}; means over "
         f"{'2 folds' if quick else '5 folds x 2 repeats'}; best log loss and ECE per data "
         "set in bold.\n\n"
@@ -139,14 +121,6 @@ def markdown(rows: list[dict], quick: bool) -> str:
                 f"{r['fit_s']:.2f} | {r['predict_s']:.3f} |"
             )
     return "\n".join(lines) + "\n"
-
-
-def write_csv(rows: list[dict], path: Path) -> None:
-    """Rows of equal keys as a CSV file, the keys of the first row as the header."""
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def main(argv=None) -> None:
