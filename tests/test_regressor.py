@@ -11,7 +11,7 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 
 from bnn_sklearn import TRUSTED_TYPES, BayesianMLPRegressor
-from bnn_sklearn._regressor import mixture_quantiles
+from bnn_sklearn._mixture import quantiles as mixture_quantiles
 
 from .conftest import FAST
 
