@@ -287,7 +287,9 @@ def _check_scored(y_true, y_dist, sample_weight):
             "bnn_sklearn.distributions.predictive_distribution(model, X); got "
             f"{type(y_dist).__name__}."
         )
-    y_true = column_or_1d(check_array(y_true, ensure_2d=False, input_name="y_true"))
+    y_true = check_array(y_true, ensure_2d=False, dtype=np.float64, input_name="y_true")
+    if y_true.ndim != 1:
+        raise ValueError(f"y_true must be 1-D, one target per row; got shape {y_true.shape}.")
     if len(y_true) != len(y_dist):
         raise ValueError(
             f"y_true has {len(y_true)} values but y_dist describes {len(y_dist)} rows; "
