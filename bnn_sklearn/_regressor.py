@@ -411,7 +411,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         if self.log_noise_mean_ is None:
             scales = np.concatenate([draws.noise_scale for draws in chunks], axis=1)
         else:  # one noise scale per draw, shared by every row
-            scales = chunks[0].noise_scale[:, :1]
+            scales = chunks[0].noise_scale[:, :1].copy()  # not a view of the whole chunk
         return NormalMixture(means, scales)
 
     def predict(self, X, return_std=False):

@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from . import _mixture
 
 #: Upper bound on the elements of one temporary array of a method, by chunks of rows:
-#: ``n_components * values per row`` (``n_components^2 / 2`` more for ``crps``).
+#: ``n_components * values per row`` (``n_components`` more for ``crps``).
 CHUNK_ELEMENTS = 2**20
 
 
@@ -207,8 +207,7 @@ class NormalMixture:
         -------
         crps : ndarray of the shape of ``y`` broadcast to (..., n_rows)
         """
-        pairs = self.n_components * (self.n_components - 1) // 2
-        return self._evaluate(_mixture.crps, y, "y", extra_per_row=pairs)
+        return self._evaluate(_mixture.crps, y, "y", extra_per_row=self.n_components)
 
     def ppf(self, q) -> np.ndarray:
         """Quantile function (inverse of :meth:`cdf`) of each row's mixture.
