@@ -463,9 +463,18 @@ def _markdown(table, args) -> str:
         "|---|" + "---|" * len(scores),
     ]
     for model, row in table.iterrows():
-        cells = [f"{row[s]:.3f} ± {row[s + '_sd']:.3f}" for s in scores]
+        cells = [_cell(row, s, f"{s}_sd" in table.columns) for s in scores]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(row, column: str, has_sd: bool) -> str:
+    """A score as mean ± sd, a text column (``distribution``) as it is, NaN as "n/a"."""
+    if not has_sd:
+        return str(row[column])
+    if np.isnan(row[column]):
+        return "n/a"
+    return f"{row[column]:.3f} ± {row[column + '_sd']:.3f}"
 
 
 if __name__ == "__main__":

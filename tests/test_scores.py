@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from bnn_sklearn import BayesianMLPRegressor
-from bnn_sklearn.compare import compare
+from bnn_sklearn.compare import compare, main
 from bnn_sklearn.distributions import NormalMixture
 from bnn_sklearn.metrics import DISTRIBUTION_SCORERS, crps, crps_scorer, nlpd, nlpd_scorer
 
@@ -162,3 +162,18 @@ def test_compare_reports_crps_and_nlpd_and_which_distribution(sine):
     assert table.loc["BayesianRidge", "crps"] == pytest.approx(-by_hand["test_neg_crps"].mean())
     assert table.loc["BayesianRidge", "nlpd"] == pytest.approx(-by_hand["test_neg_nlpd"].mean())
     assert 0 < table.loc["BayesianMLP", "crps"] < table.loc["BayesianMLP", "mean_absolute_error"]
+
+
+def test_the_command_prints_the_distribution_scores(sine, tmp_path, capsys):
+    X, y = sine
+    path = tmp_path / "sine.csv"
+    np.savetxt(path, np.c_[X, y], delimiter=",", header="x,target", comments="")
+    main([str(path), "--target", "target", "--cv", "2"])
+    printed = capsys.readouterr().out
+    header = next(line for line in printed.splitlines() if line.startswith("| model"))
+    assert "| crps | nlpd |" in header and header.endswith("| distribution |")
+    forest = next(line for line in printed.splitlines() if line.startswith("| RandomForest"))
+    assert "| n/a | n/a |" in forest and forest.endswith("| none |")
+    assert next(line for line in printed.splitlines() if "| BayesianMLP" in line).endswith(
+        "| mixture |"
+    )
