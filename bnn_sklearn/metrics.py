@@ -200,7 +200,8 @@ def crps(y_true, y_dist, *, sample_weight=None) -> float:
     is better), and for a point forecast it is the absolute error. For a mixture of
     Normals both expectations are sums of ``E|N(mu, s^2)| = s sqrt(2/pi) exp(-mu^2 / 2
     s^2) + mu (2 Phi(mu / s) - 1)`` over components and over pairs of components, so the
-    score is exact, at a cost of ``n_components^2 / 2`` terms per row (the rows are
+    score is exact, at a cost of ``n_components^2 / 2`` terms per row (4.3-5.3 ms per
+    row at 500 draws, see :class:`~bnn_sklearn.distributions.NormalMixture`; the rows are
     processed in chunks, so memory stays bounded).
 
     Parameters
