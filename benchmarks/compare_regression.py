@@ -43,7 +43,7 @@ from sklearn.preprocessing import StandardScaler
 
 import bnn_sklearn
 from bnn_sklearn import BayesianMLPRegressor
-from bnn_sklearn._regressor import _mixture_log_density
+from bnn_sklearn._mixture import log_density as _mixture_log_density
 
 if not __package__:  # run as a file: python benchmarks/compare_regression.py
     sys.path[0] = str(Path(__file__).resolve().parents[1])

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
+from . import _mixture
 from ._posterior import class_probabilities, log_loss_of_draws, softplus, softplus_inverse
 
 #: Smallest noise scale of the heteroscedastic likelihood (standardised target), so that
@@ -30,7 +30,6 @@ INITIAL_NOISE_SCALE = 0.1
 #: 0.37, 95 % between 0.05 and 2.6 (the target's own sd is 1).
 LOG_NOISE_PRIOR = (-1.0, 1.0)
 
-_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
 #: ``link(outputs, extras)``: per-draw values from the network's outputs
 #: ``(draws, rows, n_outputs)`` and each draw's likelihood parameters ``(draws, n_extra)``.
@@ -92,9 +91,7 @@ def noise_scale(raw: np.ndarray, softplus: Callable = softplus) -> np.ndarray:
 
 def mixture_log_density(means: np.ndarray, scales: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Log density of ``y`` (rows) under the equal-weight mixture of Normals ``(draws, rows)``."""
-    z = (y - means) / scales
-    log_components = -0.5 * z**2 - np.log(scales) - _LOG_SQRT_2PI
-    return logsumexp(log_components, axis=0) - np.log(len(means))
+    return _mixture.log_density(means, scales, y)
 
 
 def _class_rhat_values(outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:

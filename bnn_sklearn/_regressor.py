@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
+from . import _mixture
 from ._base import BaseBayesianMLP, Targets
 from ._compat import StrOptions, _fit_context
 from ._likelihoods import Likelihood, regression_likelihood
-
-# The benchmarks score regressors with the likelihood's mixture density, by this name.
-from ._likelihoods import mixture_log_density as _mixture_log_density  # noqa: F401
-
-_SQRT_2PI = np.sqrt(2.0 * np.pi)
-#: The search for a predictive quantile: bisection steps before Newton's, the most steps in
-#: all, and the precision (in the smallest noise sd) at which it stops.
-QUANTILE_BISECTIONS = 6
-QUANTILE_STEPS = 60
-QUANTILE_TOLERANCE = 1e-6
-#: Mixtures searched together: each group stops when its own slowest mixture has converged,
-#: and its arrays stay in the CPU's cache. Two quantiles of 6,667 mixtures of 500 draws took
-#: 7.0 s in one group, 2.4 s in groups of 16 (2.2-2.7 s for 4 to 16, 4.3 s for 64).
-QUANTILE_CHUNK = 16
+from .distributions import NormalMixture
 
 
 class PredictiveDraws(NamedTuple):
@@ -372,6 +358,51 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         chunks = list(self._iter_draws(X))
         return PredictiveDraws(*(np.concatenate(part, axis=1) for part in zip(*chunks)))
 
+    def predict_distribution(self, X) -> NormalMixture:
+        """The predictive distribution of every row, as an object.
+
+        Each row's distribution is the equal-weight mixture of the ``n_draws`` Normals of
+        :meth:`predict_draws`, in the target's units: its ``mean()`` and ``std()`` are those
+        of :meth:`predict`, its ``interval(c)`` is :meth:`predict_interval` at coverage
+        ``c``, and it adds the density, the CDF, quantiles, random draws and the CRPS
+        (:class:`~bnn_sklearn.distributions.NormalMixture`). It holds ``n_draws`` means per
+        row, and as many noise scales per row with ``noise="heteroscedastic"`` (one set
+        shared by all rows otherwise).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        dist : NormalMixture
+            The mixture of every row of X; ``dist[i]`` is row ``i``'s.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from bnn_sklearn import BayesianMLPRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.uniform(-2, 2, size=(200, 1))
+        >>> y = np.sin(2 * X[:, 0]) + rng.normal(scale=0.1, size=200)
+        >>> reg = BayesianMLPRegressor(max_iter=2000, random_state=0).fit(X, y)
+        >>> dist = reg.predict_distribution(X[:3])
+        >>> len(dist), dist.n_components
+        (3, 500)
+        >>> bool(np.allclose(dist.mean(), reg.predict(X[:3])))
+        True
+        >>> dist.logpdf(y[:3]).shape
+        (3,)
+        """
+        chunks = list(self._iter_draws(X))
+        means = np.concatenate([draws.mean for draws in chunks], axis=1)
+        if self.log_noise_mean_ is None:
+            scales = np.concatenate([draws.noise_scale for draws in chunks], axis=1)
+        else:  # one noise scale per draw, shared by every row
+            scales = chunks[0].noise_scale[:, :1].copy()  # not a view of the whole chunk
+        return NormalMixture(means, scales)
+
     def predict(self, X, return_std=False):
         """Posterior predictive mean, and optionally its standard deviation.
 
@@ -435,11 +466,10 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         interval : ndarray of shape (n_samples, 2)
             Lower and upper bound of each row's interval.
         """
-        if isinstance(coverage, bool) or not (isinstance(coverage, Real) and 0 < coverage < 1):
-            raise ValueError(f"coverage must be a number in (0, 1), got {coverage!r}.")
-        tails = np.array([(1 - coverage) / 2, (1 + coverage) / 2])
+        coverage = _mixture.check_confidence(coverage, "coverage")
         chunks = [
-            mixture_quantiles(draws.mean, draws.noise_scale, tails) for draws in self._iter_draws(X)
+            _mixture.central_intervals(draws.mean, draws.noise_scale, coverage)
+            for draws in self._iter_draws(X)
         ]
         return np.concatenate(chunks)
 
@@ -473,60 +503,5 @@ def _weighted_mean_and_scale(y: np.ndarray, sample_weight: np.ndarray) -> tuple[
 
 
 def _variance_parts(draws: PredictiveDraws) -> PredictiveVariance:
-    aleatoric = np.mean(draws.noise_scale**2, axis=0)
-    epistemic = np.var(draws.mean, axis=0)
+    aleatoric, epistemic = _mixture.variance_parts(draws.mean, draws.noise_scale)
     return PredictiveVariance(aleatoric + epistemic, aleatoric, epistemic)
-
-
-def mixture_quantiles(means: np.ndarray, scales: np.ndarray, probabilities) -> np.ndarray:
-    """Quantiles of equal-weight mixtures of Normals, one mixture per column.
-
-    Mixtures are searched in groups of ``QUANTILE_CHUNK``. The ``p`` quantile of a mixture
-    lies between the smallest and the largest ``p`` quantile of its components (below all of
-    them every component's CDF is under ``p``, and so is their mean). A few bisection steps
-    narrow that bracket; Newton steps on the mixture's CDF then finish, each replaced by a
-    bisection step if it would leave the bracket, until the bracket or the step is below
-    ``QUANTILE_TOLERANCE`` times the smallest component sd.
-
-    Parameters
-    ----------
-    means, scales : ndarray of shape (n_components, n_mixtures)
-        Means and standard deviations of each mixture's components.
-    probabilities : array-like of shape (n_probabilities,)
-        Levels in (0, 1).
-
-    Returns
-    -------
-    quantiles : ndarray of shape (n_mixtures, n_probabilities)
-    """
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    quantiles = np.empty((means.shape[1], probabilities.size))
-    for start in range(0, means.shape[1], QUANTILE_CHUNK):
-        columns = slice(start, start + QUANTILE_CHUNK)
-        quantiles[columns] = _search_quantiles(means[:, columns], scales[:, columns], probabilities)
-    return quantiles
-
-
-def _search_quantiles(means, scales, probabilities) -> np.ndarray:
-    component = means[..., None] + scales[..., None] * ndtri(probabilities)
-    low, high = component.min(axis=0), component.max(axis=0)
-    tolerance = QUANTILE_TOLERANCE * scales.min(axis=0)[:, None]
-    x = 0.5 * (low + high)
-    for step in range(QUANTILE_STEPS):
-        z = (x[None] - means[..., None]) / scales[..., None]
-        excess = ndtr(z).mean(axis=0) - probabilities
-        low = np.where(excess < 0, x, low)
-        high = np.where(excess > 0, x, high)
-        middle = 0.5 * (low + high)
-        if step < QUANTILE_BISECTIONS:
-            x = middle
-            continue
-        density = np.mean(np.exp(-0.5 * z**2) / scales[..., None], axis=0) / _SQRT_2PI
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = x - excess / density
-        inside = (newton > low) & (newton < high)
-        moved = np.where(inside, np.abs(newton - x), high - low)
-        x = np.where(inside, newton, middle)
-        if np.all((moved <= tolerance) | (high - low <= tolerance)):
-            break
-    return x

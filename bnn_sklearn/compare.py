@@ -47,7 +47,8 @@ from sklearn.utils.multiclass import type_of_target
 from ._classifier import BayesianMLPClassifier
 from ._compat import _safe_indexing
 from ._regressor import BayesianMLPRegressor
-from .metrics import expected_calibration_error, mean_accuracy_kept
+from .distributions import distribution_kind, predictive_distribution
+from .metrics import crps, expected_calibration_error, mean_accuracy_kept, nlpd
 
 
 def classification_scores(estimator, X, y) -> dict:
@@ -65,12 +66,24 @@ def classification_scores(estimator, X, y) -> dict:
 
 
 def regression_scores(estimator, X, y) -> dict:
-    """Every regression score of :func:`compare` from one ``predict`` call."""
-    predicted = estimator.predict(X)
+    """Every regression score of :func:`compare` from one prediction.
+
+    The CRPS and NLPD score the predictive distribution of
+    :func:`~bnn_sklearn.distributions.predictive_distribution` (the mixture of
+    ``predict_distribution``, else the Normal of ``predict(X, return_std=True)``); they are
+    NaN for a model with neither, and the point scores come from that distribution's mean.
+    """
+    if distribution_kind(estimator) is None:
+        predicted, crps_value, nlpd_value = estimator.predict(X), np.nan, np.nan
+    else:
+        dist = predictive_distribution(estimator, X)
+        predicted, crps_value, nlpd_value = dist.mean(), crps(y, dist), nlpd(y, dist)
     return {
         "root_mean_squared_error": root_mean_squared_error(y, predicted),
         "mean_absolute_error": mean_absolute_error(y, predicted),
         "r2": r2_score(y, predicted),
+        "crps": crps_value,
+        "nlpd": nlpd_value,
     }
 
 
@@ -136,9 +149,13 @@ def compare(
     targets are scored by accuracy, log loss, Brier score (summed over the classes, so
     between 0 and 2 for two classes as for more), expected calibration error
     (ECE) and the accuracy-rejection summary (mean accuracy on the points kept as 0-50 %
-    of them, least confident first, are set aside); continuous targets by RMSE, MAE and
-    R^2, all from one prediction per fold. Fit and predict seconds (predicting a test fold
-    and scoring it) are reported for both.
+    of them, least confident first, are set aside); continuous targets by RMSE, MAE,
+    R^2, and the CRPS and negative log predictive density (NLPD) of the predictive
+    distribution (:func:`~bnn_sklearn.distributions.predictive_distribution`: the mixture
+    for the Bayesian network, a Normal for models with ``predict(X, return_std=True)``,
+    NaN for others; the ``distribution`` column says which), all from one prediction per
+    fold. Fit and predict seconds (predicting a test fold and scoring it) are reported for
+    both.
 
     Parameters
     ----------
@@ -226,6 +243,8 @@ def compare(
         if return_predictions:
             predictions[name] = _out_of_fold(scores, X, len(y), task)
         rows.append({"model": name, **_summarise(scores)})
+        if task == "regression":  # which distribution the CRPS and NLPD scored
+            rows[-1]["distribution"] = distribution_kind(model) or "none"
         if verbose:
             print(
                 f"{name}: {len(scores['fit_time'])} folds in {time.perf_counter() - start:.1f} s",
@@ -450,9 +469,18 @@ def _markdown(table, args) -> str:
         "|---|" + "---|" * len(scores),
     ]
     for model, row in table.iterrows():
-        cells = [f"{row[s]:.3f} ± {row[s + '_sd']:.3f}" for s in scores]
+        cells = [_cell(row, s, f"{s}_sd" in table.columns) for s in scores]
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _cell(row, column: str, has_sd: bool) -> str:
+    """A score as mean ± sd, a text column (``distribution``) as it is, NaN as "n/a"."""
+    if not has_sd:
+        return str(row[column])
+    if np.isnan(row[column]):
+        return "n/a"
+    return f"{row[column]:.3f} ± {row[column + '_sd']:.3f}"
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Calibration and accuracy-rejection metrics, and scorers for scikit-learn's model selection
-tools."""
+"""Calibration and accuracy-rejection metrics, proper scores of predictive distributions, and
+scorers for scikit-learn's model selection tools."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.utils import column_or_1d
-from sklearn.utils.validation import check_array, check_consistent_length
+from sklearn.utils.validation import _check_sample_weight, check_array, check_consistent_length
+
+from .distributions import NormalMixture, predictive_distribution
 
 
 def expected_calibration_error(y_true, y_prob, *, n_bins: int = 15, labels=None) -> float:
@@ -187,3 +189,199 @@ def uncertainty_decomposition(proba_draws) -> PredictiveUncertainty:
 
 def _entropy(proba: np.ndarray) -> np.ndarray:
     return -np.sum(proba * np.log(np.clip(proba, 1e-300, None)), axis=-1)
+
+
+def crps(y_true, y_dist, *, sample_weight=None) -> float:
+    """Mean continuous ranked probability score (CRPS) of predictive distributions.
+
+    For a predictive distribution ``F`` and an observation ``y``, ``CRPS(F, y) = E|X - y| -
+    E|X - X'| / 2`` with ``X, X'`` independent draws of ``F``: the integral of
+    ``(F(t) - 1[t >= y])^2`` over ``t``. It is a proper score in the target's units (lower
+    is better), and for a point forecast it is the absolute error. For a mixture of
+    Normals both expectations are sums of ``E|N(mu, s^2)| = s sqrt(2/pi) exp(-mu^2 / 2
+    s^2) + mu (2 Phi(mu / s) - 1)`` over components and over pairs of components, so the
+    score is exact, at a cost of ``n_components^2 / 2`` terms per row (4.3-5.3 ms per
+    row at 500 draws, see :class:`~bnn_sklearn.distributions.NormalMixture`; the rows are
+    processed in chunks, so memory stays bounded).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Observed targets.
+    y_dist : NormalMixture
+        Predictive distribution of each row, e.g. from
+        :meth:`BayesianMLPRegressor.predict_distribution` or
+        :func:`~bnn_sklearn.distributions.predictive_distribution`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows in the mean.
+
+    Returns
+    -------
+    crps : float
+        Weighted mean CRPS over the rows.
+
+    See Also
+    --------
+    nlpd : The negative log predictive density.
+    crps_scorer : This score as a scorer for model selection.
+
+    References
+    ----------
+    T. Gneiting and A. E. Raftery, "Strictly proper scoring rules, prediction, and
+    estimation", Journal of the American Statistical Association 102 (2007), 359-378.
+
+    Examples
+    --------
+    >>> from bnn_sklearn.distributions import NormalMixture
+    >>> from bnn_sklearn.metrics import crps
+    >>> standard_normal = NormalMixture([[0.0]], [[1.0]])
+    >>> round(crps([0.0], standard_normal), 6)  # (sqrt(2) - 1) / sqrt(pi)
+    0.233695
+    """
+    y_true, sample_weight = _check_scored(y_true, y_dist, sample_weight)
+    return float(np.average(y_dist.crps(y_true), weights=sample_weight))
+
+
+def nlpd(y_true, y_dist, *, sample_weight=None) -> float:
+    """Mean negative log predictive density (NLPD) of the observed targets.
+
+    ``-log p(y)`` under each row's predictive distribution, averaged over the rows: a
+    proper score (lower is better) that, unlike the CRPS, punishes an observation the
+    distribution calls nearly impossible without bound. The density is the exact mixture
+    density, not a Gaussian approximation of it.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Observed targets.
+    y_dist : NormalMixture
+        Predictive distribution of each row, as in :func:`crps`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows in the mean.
+
+    Returns
+    -------
+    nlpd : float
+        Weighted mean negative log density, in nats per row.
+
+    See Also
+    --------
+    crps : The continuous ranked probability score.
+    nlpd_scorer : This score as a scorer for model selection.
+
+    Examples
+    --------
+    >>> from bnn_sklearn.distributions import NormalMixture
+    >>> from bnn_sklearn.metrics import nlpd
+    >>> standard_normal = NormalMixture([[0.0]], [[1.0]])
+    >>> round(nlpd([0.0], standard_normal), 6)  # log(2 pi) / 2
+    0.918939
+    """
+    y_true, sample_weight = _check_scored(y_true, y_dist, sample_weight)
+    return float(-np.average(y_dist.logpdf(y_true), weights=sample_weight))
+
+
+def _check_scored(y_true, y_dist, sample_weight):
+    if not isinstance(y_dist, NormalMixture):
+        raise TypeError(
+            "y_dist must be a NormalMixture, e.g. regressor.predict_distribution(X) or "
+            "bnn_sklearn.distributions.predictive_distribution(model, X); got "
+            f"{type(y_dist).__name__}."
+        )
+    y_true = check_array(y_true, ensure_2d=False, dtype=np.float64, input_name="y_true")
+    if y_true.ndim != 1:
+        raise ValueError(f"y_true must be 1-D, one target per row; got shape {y_true.shape}.")
+    if len(y_true) != len(y_dist):
+        raise ValueError(
+            f"y_true has {len(y_true)} values but y_dist describes {len(y_dist)} rows; "
+            "they must be the same rows."
+        )
+    return y_true, _check_sample_weight(sample_weight, y_true)
+
+
+def crps_scorer(estimator, X, y, sample_weight=None) -> float:
+    """Scorer: minus the mean CRPS (:func:`crps`) of the estimator's predictive
+    distribution; greater is better, as scikit-learn's ``neg_...`` scorers.
+
+    The distribution is :func:`~bnn_sklearn.distributions.predictive_distribution`'s: the
+    mixture of ``predict_distribution`` where the estimator (or a pipeline's last step) has
+    it, else the Normal of ``predict(X, return_std=True)``. Pass it as
+    ``scoring=bnn_sklearn.metrics.crps_scorer`` to ``GridSearchCV``,
+    ``cross_validate`` or ``cross_val_score``, or inside a ``scoring`` dict (see
+    ``DISTRIBUTION_SCORERS``).
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted regressor with a predictive distribution.
+    X : array-like of shape (n_samples, n_features)
+        Input data.
+    y : array-like of shape (n_samples,)
+        Observed targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows.
+
+    Returns
+    -------
+    score : float
+        Minus the mean CRPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import BayesianRidge
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from bnn_sklearn.metrics import crps_scorer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 2))
+    >>> y = X @ [1.0, -1.0] + rng.normal(scale=0.3, size=60)
+    >>> scores = cross_val_score(BayesianRidge(), X, y, scoring=crps_scorer, cv=3)
+    >>> bool(np.all(scores < 0))
+    True
+    """
+    dist = predictive_distribution(estimator, X)
+    return -crps(y, dist, sample_weight=sample_weight)
+
+
+def nlpd_scorer(estimator, X, y, sample_weight=None) -> float:
+    """Scorer: minus the mean negative log predictive density (:func:`nlpd`), that is the
+    mean log predictive density; greater is better.
+
+    The distribution is found as in :func:`crps_scorer`; use it as
+    ``scoring=bnn_sklearn.metrics.nlpd_scorer`` or inside a ``scoring`` dict.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted regressor with a predictive distribution.
+    X : array-like of shape (n_samples, n_features)
+        Input data.
+    y : array-like of shape (n_samples,)
+        Observed targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the rows.
+
+    Returns
+    -------
+    score : float
+        The mean log predictive density.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import BayesianRidge
+    >>> from bnn_sklearn.metrics import nlpd_scorer
+    >>> X = np.arange(30.0)[:, None]
+    >>> y = 0.5 * X[:, 0] + np.cos(X[:, 0])
+    >>> model = BayesianRidge().fit(X, y)
+    >>> round(nlpd_scorer(model, X, y), 2)
+    -1.08
+    """
+    dist = predictive_distribution(estimator, X)
+    return -nlpd(y, dist, sample_weight=sample_weight)
+
+
+#: Both distribution scorers under scikit-learn-style names, for a ``scoring`` dict:
+#: ``GridSearchCV(model, grid, scoring=DISTRIBUTION_SCORERS, refit="neg_crps")`` or
+#: ``cross_validate(model, X, y, scoring={**DISTRIBUTION_SCORERS, "r2": "r2"})``.
+DISTRIBUTION_SCORERS = {"neg_crps": crps_scorer, "neg_nlpd": nlpd_scorer}

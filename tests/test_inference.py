@@ -1,6 +1,5 @@
 """The compiled ADVI engine: reuse without recompiling, chunking, reproducibility."""
 
-import importlib
 import pickle
 import warnings
 from concurrent.futures import ThreadPoolExecutor

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from bnn_sklearn import TRUSTED_TYPES, BayesianMLPRegressor
-from bnn_sklearn._regressor import mixture_quantiles
+from bnn_sklearn._mixture import quantiles as mixture_quantiles
 
 from .conftest import FAST
 
