@@ -52,6 +52,8 @@ numpydoc_validation_exclude = {
     r"\.score$",
     r"\.set_[a-z_]*_request$",
     r"\.get_metadata_routing$",
+    # A named tuple's count and index come from tuple.
+    r"PredictiveUncertainty\.(count|index)$",
 }
 autodoc_typehints = "none"
 autodoc_member_order = "groupwise"
