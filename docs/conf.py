@@ -5,10 +5,14 @@ Build with ``python -m sphinx -W -b html docs docs/_build/html`` from the reposi
 intersphinx, and the gallery runs the scripts in ``examples/`` on this machine.
 """
 
+import json
 import os
 import re
 import sys
 from pathlib import Path
+
+from docutils import nodes
+from sphinx_gallery.directives import MiniGallery
 
 import bnn_sklearn
 
@@ -41,6 +45,9 @@ myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
+# The page's table of contents names methods without their class: "fit()", not
+# "BayesianMLPClassifier.fit()".
+toc_object_entries_show_parents = "hide"
 # Gaps in the public API's docstrings fail the build: undocumented, unknown or misordered
 # parameters, parameters without a type or a description, and a missing Returns section.
 numpydoc_validation_checks = {"PR01", "PR02", "PR03", "PR04", "PR06", "PR07", "RT01", "RT03"}
@@ -96,5 +103,26 @@ def _unlink_sklearn_refs(app, what, name, obj, options, lines):
         lines[:] = [_SKLEARN_REF.sub(r"\1", line) for line in lines]
 
 
+class MethodExamples(MiniGallery):
+    """The gallery's examples that call one method, under a rubric; nothing when none do."""
+
+    def run(self):
+        conf = self.state.document.settings.env.config.sphinx_gallery_conf
+        index = Path(conf["src_dir"], conf["backreferences_dir"], "backreferences_all.json")
+        name = self.arguments[0]
+        if not index.exists() or not json.loads(index.read_text()).get(name):
+            return []
+        # The mini-gallery inserts its thumbnails into the input after this rubric.
+        return [nodes.rubric(text=f"Examples using {name.rsplit('.', 1)[-1]}"), *super().run()]
+
+
+def _add_method_examples(app, what, name, obj, options, lines):
+    # Under each of the package's own methods on the API pages, the examples that call it.
+    if what == "method" and name.startswith("bnn_sklearn."):
+        lines.extend(["", f".. method-examples:: {name}"])
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _unlink_sklearn_refs)
+    app.connect("autodoc-process-docstring", _add_method_examples, priority=600)
+    app.add_directive("method-examples", MethodExamples)
