@@ -13,6 +13,7 @@ NUTS runs with nutpie when it is installed (the ``nuts`` extra), PyMC's sampler 
 """
 
 # %%
+import textwrap
 import warnings
 
 import matplotlib.pyplot as plt
@@ -41,7 +42,7 @@ with warnings.catch_warnings(record=True) as caught:
 # close predictions, and more ``tune`` and ``draws`` bring the R-hat down.
 print(f"divergences: {nuts.n_divergences_}, predictive R-hat: {nuts.predictive_rhat_:.3f}")
 for warning in caught:
-    print(f"{warning.category.__name__}: {warning.message}")
+    print(textwrap.fill(f"{warning.category.__name__}: {warning.message}", width=72))
 
 # %%
 # The spread of the probability over the draws, on a wider square than the data: ADVI's is
