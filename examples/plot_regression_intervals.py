@@ -75,5 +75,5 @@ for ax, name in zip(axes, intervals):
         ax.axvline(edge, color="grey", linestyle="--", linewidth=0.8)
     ax.set(title=name, xlabel="x", ylim=(-5, 5))
 axes[0].set_ylabel("y")
-axes[0].legend(loc="lower left")
+axes[0].legend(loc="lower left", fontsize="large")
 plt.show()
