@@ -21,13 +21,15 @@
 Writes ``benchmarks/results/uncertainty.md``, ``uncertainty_rejection.csv``,
 ``uncertainty_ood.csv``, ``uncertainty_rejection.png`` and ``uncertainty_ood_moons.png``.
 
-    python -m benchmarks.uncertainty            # the real run
-    python -m benchmarks.uncertainty --quick    # a smoke run: small data, few iterations
+    python -m benchmarks.uncertainty                 # the real run
+    python -m benchmarks.uncertainty --quick         # a smoke run: small data, few iterations
+    python -m benchmarks.uncertainty --figures-only  # redraw the rejection figure, no fits
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import platform
 import sys
 import time
@@ -45,7 +47,7 @@ from sklearn.preprocessing import StandardScaler
 
 from bnn_sklearn import BayesianMLPClassifier
 from bnn_sklearn.metrics import uncertainty_decomposition
-from bnn_sklearn.plotting import accuracy_rejection_curve, plot_accuracy_rejection
+from bnn_sklearn.plotting import accuracy_rejection_curve
 
 if not __package__:  # run as a file: python benchmarks/uncertainty.py
     sys.path[0] = str(Path(__file__).resolve().parents[1])
@@ -95,10 +97,10 @@ def chosen_models(quick: bool, X: np.ndarray) -> dict:
     return chosen
 
 
-def rejection_rows(quick: bool) -> tuple[list[dict], dict]:
-    """Out-of-fold accuracy-rejection curves; returns table rows and the curves to plot."""
+def rejection_rows(quick: bool) -> list[dict]:
+    """Out-of-fold accuracy-rejection curves, one table row per model and score."""
     folds = StratifiedKFold(n_splits=2 if quick else 5, shuffle=True, random_state=0)
-    rows, curves = [], {}
+    rows = []
     for data_name, (X, y) in classification_datasets(quick).items():
         splits = list(folds.split(X, y))
         for name, model in chosen_models(quick, X).items():
@@ -115,7 +117,6 @@ def rejection_rows(quick: bool) -> tuple[list[dict], dict]:
                     scores.setdefault(score, np.empty(len(y)))[test] = values
             for score, values in scores.items():
                 rejected, accuracy = accuracy_rejection_curve(y, predicted, values)
-                curves[data_name, name, score] = (y, predicted, values)
                 row = {"dataset": data_name, "model": name, "score": score}
                 row |= {
                     f"acc@{fraction:.0%}": float(np.interp(fraction, rejected, accuracy))
@@ -128,7 +129,7 @@ def rejection_rows(quick: bool) -> tuple[list[dict], dict]:
                 f"acc {np.mean(predicted == y):.3f} | {time.perf_counter() - start:.1f} s",
                 flush=True,
             )
-    return rows, curves
+    return rows
 
 
 def moons_far_points(X_train, rng, n_points) -> dict:
@@ -248,24 +249,54 @@ def markdown(rejection: list[dict], ood: list[dict], quick: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_rejection_figure(curves: dict, path: Path) -> None:
+def write_rejection_figure(rows: list[dict], path: Path) -> None:
+    """The accuracy-rejection table as curves: one panel per data set, in a grid of three
+    columns, the legend in the last panel. Drawn from the table's rows (as in
+    ``uncertainty_rejection.csv``), so ``--figures-only`` redraws it without fitting."""
     import matplotlib.pyplot as plt
 
-    data_names = list(dict.fromkeys(key[0] for key in curves))
-    fig, axes = plt.subplots(
-        1, len(data_names), figsize=(4.2 * len(data_names), 4.2), squeeze=False
-    )
-    for ax, data_name in zip(axes[0], data_names):
-        for (curve_data, model, score), (y, predicted, values) in curves.items():
-            if curve_data == data_name:
-                plot_accuracy_rejection(y, predicted, values, ax=ax, label=f"{model}: {score}")
-        ax.set_title(data_name)
-        ax.get_legend().remove()
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
-    fig.savefig(path, dpi=110)
+    data_names = list(dict.fromkeys(row["dataset"] for row in rows))
+    labels = list(dict.fromkeys(f"{row['model']}: {row['score']}" for row in rows))
+    styles = {label: plt.get_cmap("tab10")(i % 10) for i, label in enumerate(labels)}
+    columns = 3
+    n_rows = (len(data_names) + 1 + columns - 1) // columns  # + 1: the legend's panel
+    fig, axes = plt.subplots(n_rows, columns, figsize=(4.2 * columns, 3.6 * n_rows), squeeze=False)
+    panels = axes.ravel()
+    for ax, data_name in zip(panels, data_names):
+        for row in rows:
+            if row["dataset"] != data_name:
+                continue
+            label = f"{row['model']}: {row['score']}"
+            accuracy = [float(row[f"acc@{fraction:.0%}"]) for fraction in REJECTED_COLUMNS]
+            rejected = [100 * fraction for fraction in REJECTED_COLUMNS]
+            linestyle = "--" if row["score"] in ("epistemic", "disagreement") else "-"
+            ax.plot(rejected, accuracy, marker=".", color=styles[label], ls=linestyle)
+        ax.set(title=data_name, xlabel="rejected, most uncertain first (%)")
+        ax.set_ylabel("accuracy on the rest")
+    legend_ax = panels[len(data_names)]
+    legend_ax.axis("off")
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            color=styles[label],
+            ls="--" if label.endswith(("epistemic", "disagreement")) else "-",
+            marker=".",
+        )
+        for label in labels
+    ]
+    legend_ax.legend(handles, labels, loc="center", frameon=False, fontsize="medium")
+    for ax in panels[len(data_names) + 1 :]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def read_csv(path: Path) -> list[dict]:
+    """The rows of a CSV file written by ``write_csv``, as dicts of strings."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def write_moons_figure(moons_models: dict, ood: list[dict], path: Path) -> None:
@@ -305,17 +336,26 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for tables and plots")
+    parser.add_argument(
+        "--figures-only",
+        action="store_true",
+        help="redraw uncertainty_rejection.png from uncertainty_rejection.csv in --out, no fits",
+    )
     args = parser.parse_args(argv)
+    if args.figures_only:
+        rows = read_csv(args.out / "uncertainty_rejection.csv")
+        write_rejection_figure(rows, args.out / "uncertainty_rejection.png")
+        return
     if args.quick:  # a few iterations: the MLPs' convergence warnings say nothing here
         warnings.filterwarnings("ignore", category=ConvergenceWarning)
-    rejection, curves = rejection_rows(args.quick)
+    rejection = rejection_rows(args.quick)
     ood, moons_models = ood_rows(args.quick)
     args.out.mkdir(parents=True, exist_ok=True)
     table = markdown(rejection, ood, args.quick)
     (args.out / "uncertainty.md").write_text(table)
     write_csv(rejection, args.out / "uncertainty_rejection.csv")
     write_csv(ood, args.out / "uncertainty_ood.csv")
-    write_rejection_figure(curves, args.out / "uncertainty_rejection.png")
+    write_rejection_figure(rejection, args.out / "uncertainty_rejection.png")
     write_moons_figure(moons_models, ood, args.out / "uncertainty_ood_moons.png")
     print("\n" + table)
 

@@ -27,19 +27,15 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
     ----------
     hidden_layer_sizes : tuple of int, default=(16, 16)
         Units in each hidden layer; ``()`` gives Bayesian logistic regression. The default
-        two layers of 16 ReLU units were chosen on five data sets by log loss and on eight
-        out-of-distribution scenarios by how well ``predict_std`` tells far inputs from
-        near ones (see "How the defaults were chosen" in the user guide): against one layer
-        of 32 units they kept a lower log loss than a random forest and gradient boosting
-        on four of the five and raised the mean AUROC from 0.59 to 0.82, above the random
-        forest's 0.72.
+        two layers of 16 ReLU units were chosen by log loss and by how well ``predict_std``
+        tells far inputs from near ones ("How the defaults were chosen" in the user guide;
+        the figures are on the benchmarks page).
     activation : {"tanh", "relu", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
     prior_scale : float, default=2.0
         Standard deviation of the ``Normal(0, prior_scale)`` prior on every weight and
-        bias; smaller values regularise more (the Bayesian analogue of L2). On the six
-        problems used to choose the defaults, 2.0 gave a lower test log loss than 1.0 (the
-        origin notebook's) on every one; 0.5 underfitted and 4.0 overfitted some.
+        bias; smaller values regularise more (the Bayesian analogue of L2). The prior
+        assumes inputs of unit scale: standardise them.
     method : {"advi", "fullrank_advi", "nuts"}, default="advi"
         Mean-field ADVI (independent Gaussians), full-rank ADVI (one multivariate
         Gaussian over all parameters; quadratic in their number), or NUTS: the exact
@@ -54,11 +50,10 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         minibatches of that many rows (``pm.Minibatch``), the likelihood scaled to the
         full data; an int of at least the number of rows means full batch. "auto" is
         full batch up to 2048 rows and 32,768 rows x features, minibatches of 256 rows
-        above (digits, 1437 rows x 64 features, fits several times faster by minibatch,
-        with log loss and calibration within the seed-to-seed spread).
+        above.
     max_iter : int, default=20000
-        Maximum number of ADVI iterations. With the defaults, fits of small problems
-        stopped after 4,000-10,000 iterations.
+        Maximum number of ADVI iterations; the stopping rule (``tol``) usually ends the
+        fit well before.
     learning_rate : float, default=0.01
         Step size of the Adam optimiser.
     tol : float or None, default=1e-3
@@ -81,33 +76,28 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         Posterior weight draws used by the predict methods. With NUTS, the draws kept
         from the chains (evenly spaced over ``chains * draws``; all of them if that is
         fewer).
+    prediction_dtype : {"float64", "float32"}, default="float64"
+        Floating-point type of the weights and hidden layers in the forward pass of the
+        predict methods. "float32" is faster for bulk scoring and its predictions differ
+        from float64 only in the last digits (measured on the benchmarks page). The fit is
+        always float64.
     chains : int, default=2
-        NUTS only: independent Markov chains (run in parallel threads with nutpie). On the
-        seed, 4 or 8 chains detected far-away inputs no better than 2 and took 2-4 times
-        as long on 2 cores.
+        NUTS only: independent Markov chains (run in parallel threads with nutpie).
     tune : int, default=500
         NUTS only: warm-up iterations of each chain (step size and mass matrix
         adaptation), discarded.
     draws : int, default=250
         NUTS only: iterations of each chain kept after ``tune``; with the defaults the
         2 x 250 draws are the ``n_draws=500`` the predict methods use.
-    prediction_dtype : {"float64", "float32"}, default="float64"
-        Floating-point type of the weights and hidden layers in the forward pass of the
-        predict methods. "float32" took 0.6 of the time for the default network on 100,000
-        rows and 0.55 for a (64, 64) one; on moons, iris, breast cancer, digits, diabetes
-        and friedman1 its predictions differed from float64 by at most 4e-7 (probabilities;
-        relative for a regressor's mean and sd). The fit is always float64.
     target_accept : float, default=0.95
         NUTS only: target acceptance rate of the step-size adaptation (PyMC's default is
-        0.8). On moons with the default network, 0.8 let 3 % of the transitions diverge
-        (12 % on the seed) and 0.95 none, for 10-20 % more time; raise it further
-        (e.g. 0.99) when a fit still reports divergences.
+        0.8, which let transitions diverge on the default network's posterior). Raise it
+        further (e.g. 0.99) when a fit still reports divergences.
     max_treedepth : int, default=8
         NUTS only: a trajectory has at most ``2**max_treedepth - 1`` leapfrog steps (both
         samplers default to 10). The default network's posterior makes NUTS build the
-        longest trajectories it may: on the seed (2 chains of 300 + 200 iterations), depth
-        10 took 1,023 steps per draw and 39 s, depth 8 took 255 steps and 7 s, with the same
-        test log loss and far-point detection (see the user guide).
+        longest trajectories it may; depth 8 costs a fraction of depth 10's time with the
+        same predictions (see "NUTS" in the user guide).
     nuts_sampler : {"auto", "nutpie", "pymc"}, default="auto"
         NUTS only: "nutpie" (the ``nuts`` extra: ``pip install nutpie``), PyMC's own
         sampler "pymc", or "auto", nutpie when it is installed. The two give different
@@ -417,11 +407,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         probability of each class. It is small where the data pin the function down and
         largest along the decision boundary, more so where the boundary runs on beyond the
         training data than where it passes between training points. Away from the data
-        the draws of the default two-layer network disagree more than near it: on moons,
-        far points got a larger std than held-out near ones with AUROC 0.78 for ADVI and
-        0.97 for NUTS (``method="nuts"``), against 0.56 for a random forest's entropy. It
-        detects less well inputs that a tree sees at once, such as every feature shifted
-        beyond its training range (see the user guide). It is not the standard deviation
+        the draws of the default two-layer network disagree more than near it, and those
+        of NUTS (``method="nuts"``) more than ADVI's. It detects less well inputs that a
+        tree sees at once, such as every feature shifted beyond its training range ("What
+        the uncertainty is worth" in the user guide; the figures are on the benchmarks
+        page). It is not the standard deviation
         of sampled labels, which for a Bernoulli is ``sqrt(p * (1 - p))``, a function of
         the mean probability that says nothing new.
 

@@ -57,10 +57,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
     prior_scale : float or "auto", default="auto"
         Standard deviation of the ``Normal(0, prior_scale)`` prior on every weight and
         bias (on standardised inputs and target). ``"auto"``: 2.0 with
-        ``noise="homoscedastic"`` (the classifier's), 0.5 with ``"heteroscedastic"``: at 2.0
-        the per-row noise let the mean run wild on some data sets (diabetes: RMSE 112
-        against 57 at 0.5), and 0.5 had the lower NLL on all three sets of
-        ``benchmarks/regressor_defaults.py``.
+        ``noise="homoscedastic"`` (the classifier's), 0.5 with ``"heteroscedastic"``, whose
+        per-row noise lets the mean run wild under a wider prior ("Regression" in the user
+        guide; the figures are on the benchmarks page).
     noise : {"homoscedastic", "heteroscedastic"}, default="homoscedastic"
         One noise scale for all rows, or a noise scale per row from a second output of
         the network (``softplus`` of it, at least 0.001 of the target's sd): for data whose
@@ -89,11 +88,21 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         Posterior draws behind every prediction.
     prediction_dtype : {"float64", "float32"}, default="float64"
         Floating-point type of the predict methods' forward pass, as in
-        :class:`~bnn_sklearn.BayesianMLPClassifier`; with "float32" the predictive mean and
-        sd on diabetes and friedman1 differed from float64 by at most 4e-7 (relative).
-    chains, tune, draws, target_accept, max_treedepth, nuts_sampler
-        NUTS only, as in :class:`~bnn_sklearn.BayesianMLPClassifier` (defaults 2, 500,
-        250, 0.95, 8, "auto").
+        :class:`~bnn_sklearn.BayesianMLPClassifier`. The fit is always float64.
+    chains : int, default=2
+        NUTS only: independent Markov chains.
+    tune : int, default=500
+        NUTS only: warm-up iterations of each chain, discarded.
+    draws : int, default=250
+        NUTS only: iterations of each chain kept after ``tune``.
+    target_accept : float, default=0.95
+        NUTS only: target acceptance rate of the step-size adaptation; raise it when a
+        fit reports divergences.
+    max_treedepth : int, default=8
+        NUTS only: at most ``2**max_treedepth - 1`` leapfrog steps per draw.
+    nuts_sampler : {"auto", "nutpie", "pymc"}, default="auto"
+        NUTS only: "nutpie", PyMC's own sampler "pymc", or "auto" (nutpie when it is
+        installed).
     init_std : float, default=0.05
         Starting standard deviation of the variational posterior of every parameter.
     warm_start : bool, default=False

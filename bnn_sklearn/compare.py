@@ -52,8 +52,25 @@ from .metrics import crps, expected_calibration_error, mean_accuracy_kept, nlpd
 
 
 def classification_scores(estimator, X, y) -> dict:
-    """Every classification score of :func:`compare` from one ``predict_proba`` call: a
-    ``scoring`` callable for ``cross_validate``. Losses are losses (lower is better)."""
+    """Every classification score of :func:`compare` from one ``predict_proba`` call.
+
+    A ``scoring`` callable for ``cross_validate``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model to score, with ``predict_proba`` and ``classes_``.
+    X : array-like of shape (n_samples, n_features)
+        Input samples of the test fold.
+    y : array-like of shape (n_samples,)
+        True labels.
+
+    Returns
+    -------
+    scores : dict of str to float
+        ``accuracy``, ``log_loss``, ``brier_score`` (summed over the classes), ``ece`` and
+        ``accuracy_rejection``. Losses are losses (lower is better).
+    """
     proba, labels = estimator.predict_proba(X), estimator.classes_
     return {
         "accuracy": accuracy_score(y, labels[proba.argmax(axis=1)]),
@@ -68,10 +85,26 @@ def classification_scores(estimator, X, y) -> dict:
 def regression_scores(estimator, X, y) -> dict:
     """Every regression score of :func:`compare` from one prediction.
 
-    The CRPS and NLPD score the predictive distribution of
-    :func:`~bnn_sklearn.distributions.predictive_distribution` (the mixture of
-    ``predict_distribution``, else the Normal of ``predict(X, return_std=True)``); they are
-    NaN for a model with neither, and the point scores come from that distribution's mean.
+    A ``scoring`` callable for ``cross_validate``. The CRPS and NLPD score the predictive
+    distribution of :func:`~bnn_sklearn.distributions.predictive_distribution` (the mixture
+    of ``predict_distribution``, else the Normal of ``predict(X, return_std=True)``); they
+    are NaN for a model with neither, and the point scores come from that distribution's
+    mean.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        The model to score.
+    X : array-like of shape (n_samples, n_features)
+        Input samples of the test fold.
+    y : array-like of shape (n_samples,)
+        True targets.
+
+    Returns
+    -------
+    scores : dict of str to float
+        ``root_mean_squared_error``, ``mean_absolute_error``, ``r2``, ``crps`` and
+        ``nlpd``.
     """
     if distribution_kind(estimator) is None:
         predicted, crps_value, nlpd_value = estimator.predict(X), np.nan, np.nan
@@ -95,8 +128,23 @@ MAX_CLASSES_OF_FLOAT_TARGET = 20
 
 
 def default_models(task: str, random_state=None) -> dict:
-    """The models :func:`compare` fits when given none: the Bayesian network, a random
-    forest, histogram and classic gradient boosting, and a linear model."""
+    """The models :func:`compare` fits when given none.
+
+    The Bayesian network, a random forest, histogram and classic gradient boosting, and a
+    linear model (logistic regression, or BayesianRidge for regression).
+
+    Parameters
+    ----------
+    task : {"classification", "regression"}
+        Which kind of models to return.
+    random_state : int or None, default=None
+        Passed to every model that takes one.
+
+    Returns
+    -------
+    models : dict of str to estimator
+        Unfitted models by the name they are reported under.
+    """
     if task == "classification":
         return {
             "BayesianMLP": BayesianMLPClassifier(random_state=random_state),
@@ -115,7 +163,19 @@ def default_models(task: str, random_state=None) -> dict:
 
 
 def default_preprocessing(X):
-    """Scale numeric columns; one-hot encode a DataFrame's text, category and bool columns."""
+    """Scale numeric columns; one-hot encode a DataFrame's text, category and bool columns.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        The features :func:`compare` will see; only their type is used.
+
+    Returns
+    -------
+    preprocessing : transformer
+        An unfitted ``StandardScaler`` for arrays, or a ``ColumnTransformer`` for a
+        DataFrame.
+    """
     if not hasattr(X, "select_dtypes"):
         return StandardScaler()
     return make_column_transformer(
@@ -160,6 +220,7 @@ def compare(
     Parameters
     ----------
     X : array-like or DataFrame of shape (n_samples, n_features)
+        Features; a DataFrame may hold text, category and bool columns.
     y : array-like of shape (n_samples,)
         Class labels (any type) or a continuous target (see ``task``).
     models : dict of str to estimator, default=None

@@ -56,7 +56,20 @@ def expected_calibration_error(y_true, y_prob, *, n_bins: int = 15, labels=None)
 def calibration_bins(y_true, y_prob, *, n_bins: int = 15, labels=None):
     """Top-class confidence, correctness and confidence bin of every prediction.
 
-    Parameters are those of :func:`expected_calibration_error`.
+    The bins are those of :func:`expected_calibration_error`, which is computed from them.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels, of any type.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities, columns in the order of ``labels``; a 1-D array is the
+        probability of the second (positive) label of a binary problem.
+    n_bins : int, default=15
+        Number of equal-width confidence bins.
+    labels : array-like of shape (n_classes,), default=None
+        The labels the columns of ``y_prob`` stand for, e.g. a classifier's ``classes_``;
+        by default the sorted unique values of ``y_true``.
 
     Returns
     -------
@@ -91,6 +104,21 @@ def calibration_bins(y_true, y_prob, *, n_bins: int = 15, labels=None):
 def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, max_rejected=0.5, n_points=26):
     """Accuracy on the most certain samples as the most uncertain ones are set aside.
 
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    uncertainty : array-like of shape (n_samples,)
+        Uncertainty of each prediction, larger is less sure (for example
+        ``predict_uncertainty(X).total`` or ``predict_std(X).max(axis=1)``); the most
+        uncertain samples are rejected first.
+    max_rejected : float, default=0.5
+        Largest fraction of the samples to reject.
+    n_points : int, default=26
+        Number of rejected fractions, evenly spaced from 0 to ``max_rejected``.
+
     Returns
     -------
     rejected : ndarray of shape (n_points,)
@@ -106,17 +134,27 @@ def accuracy_rejection_curve(y_true, y_pred, uncertainty, *, max_rejected=0.5, n
 
 
 def mean_accuracy_kept(y_true, y_prob, *, labels, max_rejected: float = 0.5) -> float:
-    """Mean accuracy on the points kept as 0 to ``max_rejected`` of them are set aside,
-    least confident first (confidence: the highest class probability). A model whose
-    confidence ranks its errors first scores above its plain accuracy.
+    """Mean accuracy on the points kept as the least confident ones are set aside.
+
+    Confidence is the highest class probability. The accuracy is averaged over rejected
+    fractions from 0 to ``max_rejected``. A model whose confidence ranks its errors first
+    scores above its plain accuracy.
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
+        True labels.
     y_prob : array-like of shape (n_samples, n_classes)
+        Predicted class probabilities, columns in the order of ``labels``.
     labels : array-like of shape (n_classes,)
         Labels of the columns of ``y_prob``, e.g. ``classes_``.
     max_rejected : float, default=0.5
+        Largest fraction of the samples to reject.
+
+    Returns
+    -------
+    score : float
+        Mean accuracy over the rejected fractions, in [0, 1]; higher is better.
     """
     y_prob = np.asarray(y_prob)
     predicted = np.asarray(labels)[y_prob.argmax(axis=1)]
@@ -127,8 +165,25 @@ def mean_accuracy_kept(y_true, y_prob, *, labels, max_rejected: float = 0.5) -> 
 
 
 def accuracy_rejection_score(estimator, X, y) -> float:
-    """Scorer: :func:`mean_accuracy_kept` of ``estimator.predict_proba(X)`` (greater is
-    better), for ``GridSearchCV``, ``cross_val_score`` or a ``scoring`` dict."""
+    """Scorer: :func:`mean_accuracy_kept` of ``estimator.predict_proba(X)``.
+
+    Use it as ``scoring=accuracy_rejection_score`` in ``GridSearchCV`` or
+    ``cross_val_score``, or inside a ``scoring`` dict.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Any classifier with ``predict_proba`` and ``classes_``.
+    X : array-like of shape (n_samples, n_features)
+        Input samples.
+    y : array-like of shape (n_samples,)
+        True labels.
+
+    Returns
+    -------
+    score : float
+        Mean accuracy on the points kept as 0-50 % are rejected; greater is better.
+    """
     return mean_accuracy_kept(y, estimator.predict_proba(X), labels=estimator.classes_)
 
 
@@ -138,12 +193,40 @@ def neg_expected_calibration_error(estimator, X, y) -> float:
     Use it as ``scoring=neg_expected_calibration_error`` in ``GridSearchCV`` or
     ``cross_val_score``, or inside a ``scoring`` dict; labels follow ``classes_``, so a
     test fold that lacks a class is scored correctly.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Any classifier with ``predict_proba`` and ``classes_``.
+    X : array-like of shape (n_samples, n_features)
+        Input samples.
+    y : array-like of shape (n_samples,)
+        True labels.
+
+    Returns
+    -------
+    score : float
+        Minus the expected calibration error (15 bins); greater is better.
     """
     return -expected_calibration_error(y, estimator.predict_proba(X), labels=estimator.classes_)
 
 
 class PredictiveUncertainty(NamedTuple):
-    """Per-sample predictive entropy and its split, in nats (see ``uncertainty_decomposition``)."""
+    """Per-sample predictive entropy and its split, in nats.
+
+    Returned by :func:`uncertainty_decomposition` and by the classifier's
+    ``predict_uncertainty``.
+
+    Parameters
+    ----------
+    total : ndarray of shape (n_samples,)
+        Entropy of the mean predicted probabilities.
+    aleatoric : ndarray of shape (n_samples,)
+        Mean entropy of each draw's probabilities: noise in the data itself.
+    epistemic : ndarray of shape (n_samples,)
+        ``total - aleatoric``, the mutual information between the label and the draw:
+        how much the draws disagree.
+    """
 
     total: np.ndarray
     aleatoric: np.ndarray

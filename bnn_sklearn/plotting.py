@@ -56,6 +56,7 @@ def plot_decision_surface(
     Returns
     -------
     ax : matplotlib Axes
+        The Axes drawn on.
     """
     if kind not in _SURFACES:
         raise ValueError(f"kind must be one of {sorted(_SURFACES)}, got {kind!r}.")
@@ -96,8 +97,10 @@ def plot_loss_curve(estimator, *, ax=None, window=100, label=None):
 
     Parameters
     ----------
-    estimator : fitted BayesianMLPClassifier
+    estimator : fitted BayesianMLPClassifier or BayesianMLPRegressor
+        An estimator fitted by ADVI (``loss_curve_`` is not None).
     ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
     window : int, default=100
         Iterations per moving average.
     label : str, default=None
@@ -106,6 +109,7 @@ def plot_loss_curve(estimator, *, ax=None, window=100, label=None):
     Returns
     -------
     ax : matplotlib Axes
+        The Axes drawn on.
     """
     curve = np.asarray(estimator.loss_curve_)
     window = max(1, min(window, len(curve)))
@@ -124,18 +128,22 @@ def plot_reliability_diagram(y_true, y_prob, *, n_bins=15, labels=None, ax=None,
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
+        True labels.
     y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities (see :func:`~bnn_sklearn.metrics.expected_calibration_error`).
     n_bins : int, default=15
+        Number of equal-width confidence bins.
     labels : array-like, default=None
         Labels of the columns of ``y_prob``, e.g. ``classes_``.
     ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
     label : str, default=None
         Legend entry (the ECE is appended).
 
     Returns
     -------
     ax : matplotlib Axes
+        The Axes drawn on.
     """
     ece = expected_calibration_error(y_true, y_prob, n_bins=n_bins, labels=labels)
     confidence, correct, bins = calibration_bins(y_true, y_prob, n_bins=n_bins, labels=labels)
@@ -158,16 +166,23 @@ def plot_accuracy_rejection(y_true, y_pred, uncertainty, *, max_rejected=0.5, ax
 
     Parameters
     ----------
-    y_true, y_pred : array-like of shape (n_samples,)
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
     uncertainty : array-like of shape (n_samples,)
         Larger means less certain (e.g. ``predict_uncertainty(X).epistemic``).
     max_rejected : float, default=0.5
+        Largest fraction of the samples to reject.
     ax : matplotlib Axes, default=None
+        Where to draw; a new figure when None.
     label : str, default=None
+        Legend entry.
 
     Returns
     -------
     ax : matplotlib Axes
+        The Axes drawn on.
     """
     rejected, accuracy = accuracy_rejection_curve(
         y_true, y_pred, uncertainty, max_rejected=max_rejected

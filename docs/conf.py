@@ -5,9 +5,14 @@ Build with ``python -m sphinx -W -b html docs docs/_build/html`` from the reposi
 intersphinx, and the gallery runs the scripts in ``examples/`` on this machine.
 """
 
+import json
 import os
+import re
 import sys
 from pathlib import Path
+
+from docutils import nodes
+from sphinx_gallery.directives import MiniGallery
 
 import bnn_sklearn
 
@@ -40,6 +45,23 @@ myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
+# The page's table of contents names methods without their class: "fit()", not
+# "BayesianMLPClassifier.fit()".
+toc_object_entries_show_parents = "hide"
+# Gaps in the public API's docstrings fail the build: undocumented, unknown or misordered
+# parameters, parameters without a type or a description, and a missing Returns section.
+numpydoc_validation_checks = {"PR01", "PR02", "PR03", "PR04", "PR06", "PR07", "RT01", "RT03"}
+# Private names, and the methods scikit-learn's base classes document for us.
+numpydoc_validation_exclude = {
+    r"\._[^.]*$",
+    r"\.get_params$",
+    r"\.set_params$",
+    r"\.score$",
+    r"\.set_[a-z_]*_request$",
+    r"\.get_metadata_routing$",
+    # A named tuple's count and index come from tuple.
+    r"PredictiveUncertainty\.(count|index)$",
+}
 autodoc_typehints = "none"
 autodoc_member_order = "groupwise"
 numpydoc_show_class_members = False
@@ -67,4 +89,40 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
 }
 html_sidebars = {"changelog": [], "benchmarks": []}
-html_static_path = []
+html_static_path = ["_static"]
+# Wide tables scroll sideways instead of hiding their last columns.
+html_css_files = ["custom.css"]
+
+# scikit-learn's own docstrings (``score``, inherited by both estimators) link to labels of
+# scikit-learn's site, which this build does not have: keep their text, drop the link.
+_SKLEARN_REF = re.compile(r":ref:`([^`<]+?)\s*<[^`>]+>`")
+
+
+def _unlink_sklearn_refs(app, what, name, obj, options, lines):
+    if getattr(obj, "__module__", "") and obj.__module__.startswith("sklearn."):
+        lines[:] = [_SKLEARN_REF.sub(r"\1", line) for line in lines]
+
+
+class MethodExamples(MiniGallery):
+    """The gallery's examples that call one method, under a rubric; nothing when none do."""
+
+    def run(self):
+        conf = self.state.document.settings.env.config.sphinx_gallery_conf
+        index = Path(conf["src_dir"], conf["backreferences_dir"], "backreferences_all.json")
+        name = self.arguments[0]
+        if not index.exists() or not json.loads(index.read_text()).get(name):
+            return []
+        # The mini-gallery inserts its thumbnails into the input after this rubric.
+        return [nodes.rubric(text=f"Examples using {name.rsplit('.', 1)[-1]}"), *super().run()]
+
+
+def _add_method_examples(app, what, name, obj, options, lines):
+    # Under each of the package's own methods on the API pages, the examples that call it.
+    if what == "method" and name.startswith("bnn_sklearn."):
+        lines.extend(["", f".. method-examples:: {name}"])
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _unlink_sklearn_refs)
+    app.connect("autodoc-process-docstring", _add_method_examples, priority=600)
+    app.add_directive("method-examples", MethodExamples)

@@ -34,7 +34,7 @@ network = BayesianMLPRegressor(noise="heteroscedastic", random_state=0)
 network.fit(scaler.transform(X_train), y_train)
 kernel = ConstantKernel() * RBF() + WhiteKernel()
 gp = GaussianProcessRegressor(kernel, normalize_y=True, random_state=0)
-gp.fit(scaler.transform(X_train), y_train)
+gp = gp.fit(scaler.transform(X_train), y_train)
 
 # %%
 # Coverage of the central 90 % intervals on new data, and their mean width.
@@ -75,5 +75,5 @@ for ax, name in zip(axes, intervals):
         ax.axvline(edge, color="grey", linestyle="--", linewidth=0.8)
     ax.set(title=name, xlabel="x", ylim=(-5, 5))
 axes[0].set_ylabel("y")
-axes[0].legend(loc="lower left")
+axes[0].legend(loc="lower left", fontsize="large")
 plt.show()
