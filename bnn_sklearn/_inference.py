@@ -15,6 +15,7 @@ activation, method, minibatch size, likelihood).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
@@ -26,11 +27,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 
 import numpy as np
-import pymc as pm
 import pytensor
 import pytensor.tensor as pt
-from pymc.data import MinibatchOp
-from pymc.progress_bar import CustomProgress
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph import ancestors
 from pytensor.graph.basic import equal_computations
@@ -38,6 +36,7 @@ from pytensor.graph.replace import clone_replace, graph_replace
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.rewriting.ofg import inline_ofg_node  # PyTensor's own inlining
 
+from ._engine_cache import cached_engine
 from ._families import FAMILIES
 from ._network import Architecture, build_network, parameter_names, parameter_shapes
 from ._posterior import Posterior
@@ -112,6 +111,7 @@ class CompiledADVI:
             for start, stop, shape in zip(offsets[:-1], offsets[1:], shapes)
         ]
         logp = graph_replace(model.logp(), dict(zip(model.value_vars, values)), strict=True)
+        logp = _without_parameter_checks(logp)
         logq = pt.sum(-0.5 * eps**2 - 0.5 * np.log(2.0 * np.pi) - log_diag)
         rows = self.network.X.shape[0] if self.key.batch_size is None else self.key.batch_size
         per_step = pt.cast(self.network.total_size / rows, "float64")
@@ -120,6 +120,8 @@ class CompiledADVI:
         # Seeded in this order: the noise's generator first, then the minibatch's.
         self._rngs = [noise_rng] + [d.rng for d in self._draws if d.rng is not noise_rng]
         params = [self.mu, self.scale]
+        import pymc as pm  # building only: an engine loaded from the cache runs without PyMC
+
         updates = pm.adam(loss, params, learning_rate=self.learning_rate)
         # pm.adam lists each parameter's two moments just before the parameter.
         keys = list(updates)
@@ -129,6 +131,14 @@ class CompiledADVI:
         self._initial_scalars = {var: var.get_value() for var in self._state if var.type.ndim == 0}
         with _quiet_blas_notice(), _exact_arithmetic():
             self._run = self._compile_scan(updates, loss, n_steps)
+
+    def __getstate__(self) -> dict:
+        """What a fit needs: the compiled function and its shared variables, not the PyMC
+        model or the symbolic graph it was compiled from (see :mod:`._engine_cache`)."""
+        state = self.__dict__.copy()
+        state["network"] = dataclasses.replace(self.network, model=None)
+        del state["_draws"]
+        return state
 
     def _compile_scan(self, updates, loss, n_steps) -> pytensor.compile.Function:
         state = self._state
@@ -219,7 +229,7 @@ class CompiledADVI:
         chunks, scores, done = [], [], 0
         stopping = _StoppingRule(tol, n_iter_no_change)
         best = None
-        with CustomProgress(disable=not verbose) as progress, _HeldInterrupt() as interrupt:
+        with _progress_bar(verbose) as progress, _HeldInterrupt() as interrupt:
             task = progress.add_task("Fitting", total=max_iter)
             while done < max_iter:
                 chunk = scale * self._run_steps(min(CHECK_INTERVAL, max_iter - done))
@@ -326,15 +336,59 @@ def _draws_per_call(loss, n_steps) -> tuple[pt.TensorVariable, list[_CallDraws]]
     return graph_replace(loss, replace, strict=True), draws
 
 
+def _without_parameter_checks(graph) -> pt.TensorVariable:
+    """``graph`` without PyMC's parameter checks (``sigma > 0``): a diverged fit must give a
+    NaN loss that the loop reports, not an error from inside the graph, and an engine loaded
+    from the cache then needs no PyMC."""
+    from pymc.logprob.utils import CheckParameterValue
+
+    while True:
+        checks = {
+            var: var.owner.inputs[0]
+            for var in ancestors([graph])
+            if var.owner is not None and isinstance(var.owner.op, CheckParameterValue)
+        }
+        if not checks:
+            return graph
+        graph = graph_replace(graph, checks, strict=True)
+
+
 def _inline_minibatches(loss) -> pt.TensorVariable:
     """``loss`` with each ``pm.Minibatch`` replaced by the graph it wraps (the draw of the
     row indices, then the indexing), so that the draw can be moved out of the loop."""
+    from pymc.data import MinibatchOp
+
     replace = {}
     for var in ancestors([loss]):
         node = var.owner
         if isinstance(getattr(node, "op", None), MinibatchOp) and var not in replace:
             replace.update(zip(node.outputs, inline_ofg_node(node)))
     return graph_replace(loss, replace, strict=False)
+
+
+class _NoProgress:
+    """The progress bar's interface, showing nothing (and importing nothing)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        pass
+
+    def add_task(self, *args, **kwargs) -> None:
+        pass
+
+    def update(self, *args, **kwargs) -> None:
+        pass
+
+
+def _progress_bar(verbose: bool):
+    """PyMC's progress bar when ``verbose``, else one that shows nothing."""
+    if not verbose:
+        return _NoProgress()
+    from pymc.progress_bar import CustomProgress
+
+    return CustomProgress()
 
 
 class _HeldInterrupt:
@@ -472,4 +526,8 @@ class _EnginePool:
             self._idle.clear()
 
 
-ENGINES = _EnginePool(POOL_SIZE, key=lambda arch: arch.graph_key)
+def _cached_or_built(arch: Architecture) -> CompiledADVI:
+    return cached_engine(arch, CompiledADVI)
+
+
+ENGINES = _EnginePool(POOL_SIZE, build=_cached_or_built, key=lambda arch: arch.graph_key)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pymc as pm
 import pytensor
 import pytensor.tensor as pt
+
+if TYPE_CHECKING:
+    import pymc
 
 from ._likelihoods import LIKELIHOODS, noise_scale
 
@@ -99,7 +102,7 @@ class NetworkModel:
     the last is a plain integer when the likelihood fixes the number of outputs).
     """
 
-    model: pm.Model
+    model: pymc.Model | None  # None in an engine loaded from the cache
     X: pytensor.compile.SharedVariable
     y: pytensor.compile.SharedVariable
     sample_weight: pytensor.compile.SharedVariable
@@ -150,6 +153,8 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
     layer sizes are shared integers too (set with :meth:`NetworkModel.set_layer_sizes`):
     the graph then serves every architecture of ``arch.graph_key``.
     """
+    import pymc as pm
+
     likelihood = LIKELIHOODS[arch.likelihood]
     X = pytensor.shared(np.zeros((2, arch.n_features)), name="X")
     y = pytensor.shared(np.zeros(2, dtype=likelihood.target_dtype), name="y")
