@@ -527,7 +527,10 @@ class _EnginePool:
 
 
 def _cached_or_built(arch: Architecture) -> CompiledADVI:
-    return cached_engine(arch, CompiledADVI)
+    # Loading links the compiled code, so under the build's settings: Numba compiles a loaded
+    # engine at its first call with the options set when it was loaded.
+    with _quiet_blas_notice(), _exact_arithmetic():
+        return cached_engine(arch, CompiledADVI)
 
 
 ENGINES = _EnginePool(POOL_SIZE, build=_cached_or_built, key=lambda arch: arch.graph_key)

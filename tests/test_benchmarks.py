@@ -158,3 +158,14 @@ def test_predict_threads_script_quick_run(tmp_path, monkeypatch):
     rows = (tmp_path / "predict_threads.md").read_text().splitlines()[4:]
     assert len(rows) == 2
     assert all(row.endswith("| yes |") for row in rows)  # the same probabilities to the bit
+
+
+def test_new_process_script_times_both_settings(tmp_path, monkeypatch):
+    run_script("new_process", monkeypatch, "--repeats", "1", "--out", str(tmp_path))
+    (table,) = tmp_path.glob("new_process_py3*.md")
+    rows = [line.split(" | ") for line in table.read_text().splitlines()[4:]]
+    assert [row[0] for row in rows] == [
+        "| engine loaded from the cache",
+        "| engine built in the process",
+    ]
+    assert [row[3] for row in rows] == ["no |", "yes |"]  # the loaded engine needs no PyMC

@@ -60,10 +60,8 @@ def test_a_loaded_engine_fits_exactly_as_a_built_one(cache, builds, monkeypatch)
     monkeypatch.setenv(_engine_cache.ENVIRONMENT_VARIABLE, "0")
     built = fitted_proba()
     assert len(builds) == 2
-    np.testing.assert_array_equal(loaded, first)  # both ran a loaded engine
-    # Numba compiles the loaded graph apart from the built one: the last bit may differ
-    # (2.2e-16 seen on PyTensor 3); the C backend gives the same numbers.
-    np.testing.assert_allclose(loaded, built, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(loaded, first)
+    np.testing.assert_array_equal(loaded, built)
 
 
 def test_an_engine_serves_every_width_of_its_depth_after_loading(cache, builds):

@@ -1,0 +1,94 @@
+"""The first fit in a new process, with PyTensor's compile cache warm: the engine loaded from
+the engine cache against the engine built in the process (``BNN_SKLEARN_ENGINE_CACHE=0``).
+
+Each run is a fresh Python process that imports the package, fits the defaults to the
+seed's 500 training moons and reports the seconds of ``import bnn_sklearn`` and of the
+``fit`` call, and whether PyMC was imported. One untimed process first fills both caches;
+then the two settings run in turn, ``--repeats`` times each. Reported: the median seconds
+of each and the ratio of the ``fit`` calls.
+
+Writes ``new_process_py3XX.md`` (the Python line) to ``--out`` and prints it.
+
+    python -m benchmarks.new_process
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+if not __package__:  # run as a file: python benchmarks/new_process.py
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+from benchmarks.common import RESULTS, ROOT, header, markdown_table
+
+SCRIPT = """
+import json, sys, time
+start = time.perf_counter()
+import bnn_sklearn
+imported = time.perf_counter()
+from benchmarks.datasets import seed_data
+X_train, _, y_train, _ = seed_data()
+before = time.perf_counter()
+bnn_sklearn.BayesianMLPClassifier(random_state=0).fit(X_train, y_train)
+after = time.perf_counter()
+seconds = {"import": imported - start, "fit": after - before}
+print(json.dumps({**seconds, "pymc": "pymc" in sys.modules}))
+"""
+SETTINGS = {"engine loaded from the cache": "1", "engine built in the process": "0"}
+
+
+def run(cache: str) -> dict:
+    env = dict(os.environ, BNN_SKLEARN_ENGINE_CACHE=cache)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="processes per setting")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the table")
+    args = parser.parse_args(argv)
+    run("1")  # fills the compile cache and the engine cache
+    runs = {name: [] for name in SETTINGS}
+    for _ in range(args.repeats):
+        for name, cache in SETTINGS.items():
+            runs[name].append(run(cache))
+            print(name, runs[name][-1], flush=True)
+    medians = {
+        name: {part: statistics.median(r[part] for r in done) for part in ("import", "fit")}
+        for name, done in runs.items()
+    }
+    loaded, built = (medians[name]["fit"] for name in SETTINGS)
+    rows = [
+        [
+            name,
+            f"{medians[name]['import']:.2f}",
+            f"{medians[name]['fit']:.2f}",
+            "yes" if any(r["pymc"] for r in runs[name]) else "no",
+        ]
+        for name in SETTINGS
+    ]
+    note = (
+        f"median of {args.repeats} fresh processes per setting, taking turns; defaults on "
+        f"the seed's 500 training moons; the fit call with the cache takes {loaded / built:.2f} "
+        "of the time without"
+    )
+    columns = ("first fit in a new process", "import s", "fit s", "PyMC imported")
+    text = header("new_process", argv, note) + "\n\n" + markdown_table(columns, rows) + "\n"
+    tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"new_process_{tag}.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
