@@ -6,14 +6,13 @@ Nothing here touches PyMC or PyTensor: prediction is a few batched matrix produc
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
 from scipy.special import expit, softmax
 
-from ._threads import available_cores, forward_threads
+from ._threads import single_threaded_blas
 
 #: Activations applied in place to a hidden layer's array (the names of
 #: :data:`bnn_sklearn._network.ACTIVATIONS`).
@@ -136,9 +135,7 @@ def iter_draw_outputs(
     likelihood parameters, ``(n_draws, n_extra)``. Each chunk of rows goes through the
     network once per draw, one matrix product per layer, so that a draw's hidden layer
     holds about ``chunk_elements`` elements; the chunk's outputs hold at most
-    ``FORWARD_BUDGET``. Chunks run side by side on the threads ``forward_threads`` allows,
-    each with one BLAS thread; the chunks do not depend on the number of threads, so
-    neither do the results, to the bit.
+    ``FORWARD_BUDGET``.
     """
     n_draws, n_outputs = weights[0].shape[0], weights[-1].shape[-1]
     extras = np.empty((n_draws, 0)) if extras is None else extras
@@ -146,29 +143,19 @@ def iter_draw_outputs(
     rows = max(1, min(chunk_elements // widest, FORWARD_BUDGET // (n_draws * n_outputs)))
     activate = ACTIVATIONS[activation]
     last = len(weights) - 1
-
-    def forward(start: int) -> np.ndarray:
+    for start in range(0, X.shape[0], rows):
         chunk = X[start : start + rows]
         outputs = np.empty((n_draws, len(chunk), n_outputs))
-        for draw in range(n_draws):
-            hidden = chunk
-            for layer, (w, b) in enumerate(zip(weights, biases)):
-                hidden = hidden @ w[draw]
-                hidden += b[draw]
-                if layer < last:
-                    activate(hidden)
-            outputs[draw] = hidden
-        return link(outputs, extras)
-
-    starts = list(range(0, X.shape[0], rows))
-    # The pool starts a thread only when given work: none for data of one chunk.
-    with ThreadPoolExecutor(max_workers=available_cores()) as pool:
-        while starts:
-            with forward_threads() as n_threads:  # the BLAS limit is not held across yields
-                group, starts = starts[:n_threads], starts[n_threads:]
-                others = [pool.submit(forward, start) for start in group[1:]]
-                done = [forward(group[0]), *(future.result() for future in others)]
-            yield from done
+        with single_threaded_blas():
+            for draw in range(n_draws):
+                hidden = chunk
+                for layer, (w, b) in enumerate(zip(weights, biases)):
+                    hidden = hidden @ w[draw]
+                    hidden += b[draw]
+                    if layer < last:
+                        activate(hidden)
+                outputs[draw] = hidden
+        yield link(outputs, extras)
 
 
 def iter_network_draws(
