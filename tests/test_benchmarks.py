@@ -153,13 +153,6 @@ def test_float32_script_quick_run(tmp_path, monkeypatch):
         assert float(row[4]) > 0 and float(row[5]) > 0
 
 
-def test_predict_threads_script_quick_run(tmp_path, monkeypatch):
-    run_script("predict_threads", monkeypatch, "--quick", "--out", str(tmp_path))
-    rows = (tmp_path / "predict_threads.md").read_text().splitlines()[4:]
-    assert len(rows) == 2
-    assert all(row.endswith("| yes |") for row in rows)  # the same probabilities to the bit
-
-
 def test_new_process_script_times_both_settings(tmp_path, monkeypatch):
     run_script("new_process", monkeypatch, "--repeats", "1", "--out", str(tmp_path))
     (table,) = tmp_path.glob("new_process_py3*.md")
