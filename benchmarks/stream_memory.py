@@ -116,7 +116,6 @@ def in_fresh_process(setting: str, chunk_rows: int) -> dict:
 def markdown(rows: list[dict], chunk_rows: int, argv) -> str:
     chunk_mib = chunk_rows * N_FEATURES * 8 / 2**20
     reference = next(row for row in rows if row["setting"] == "one chunk")
-    base = reference["peak_mib"] - reference["imported_mib"]
     table = markdown_table(
         [
             "setting",
@@ -136,8 +135,7 @@ def markdown(rows: list[dict], chunk_rows: int, argv) -> str:
                 row["seconds"],
                 row["peak_mib"],
                 f"{row['peak_mib'] / reference['peak_mib']:.2f}",
-                f"{row['peak_mib'] - row['imported_mib']} "
-                f"({(row['peak_mib'] - row['imported_mib']) / base:.1f}x)",
+                row["peak_mib"] - row["imported_mib"],
                 row["accuracy_last_block"],
             ]
             for row in rows
