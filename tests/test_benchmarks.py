@@ -162,3 +162,16 @@ def test_new_process_script_times_both_settings(tmp_path, monkeypatch):
         "| engine built in the process",
     ]
     assert [row[3] for row in rows] == ["no |", "yes |"]  # the loaded engine needs no PyMC
+
+
+def test_stream_memory_script_quick_run(tmp_path, monkeypatch):
+    run_script("stream_memory", monkeypatch, "--quick", "--out", str(tmp_path))
+    lines = (tmp_path / "stream_memory.md").read_text().splitlines()
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[4:]]
+    settings = ["one chunk", "stream, loop"]
+    if importlib.util.find_spec("dask_ml") is not None:
+        settings += ["stream, Incremental", "stream, Incremental, synchronous"]
+    assert [row[0] for row in rows] == [*settings, "stream in memory"]
+    assert rows[0][1] == "2,000" and all(row[1] == "20,000" for row in rows[1:])
+    assert rows[0][5] == "1.00"
+    assert all(int(row[4]) > 50 for row in rows)  # peak MiB of a process that imported PyMC
