@@ -1,4 +1,4 @@
-"""Figures for fitted classifiers (needs matplotlib: ``pip install bnn-sklearn[plot]``).
+"""Figures for fitted classifiers (needs matplotlib: the ``plot`` extra, ``pip install ".[plot]"``).
 
 Every function draws on ``ax`` (a new figure's axes when None) and returns the Axes.
 ``accuracy_rejection_curve`` lives in :mod:`bnn_sklearn.metrics` and is importable here too.

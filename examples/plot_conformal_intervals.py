@@ -5,7 +5,7 @@ Conformal intervals with MAPIE
 :class:`~bnn_sklearn.BayesianMLPRegressor` gives its own central intervals from the
 predictive distribution (``predict_interval``). They are model-based: if the model is wrong
 about the noise, they are wrong too. Split conformal prediction (MAPIE's
-``SplitConformalRegressor``, ``pip install bnn_sklearn[conformal]``) corrects them on
+``SplitConformalRegressor``, ``pip install ".[conformal]"`` in the checkout) corrects them on
 calibration rows held out from training: with the residuals divided by the network's
 predictive sd (MAPIE's ``ResidualNormalisedScore``), it keeps the network's shape of the
 intervals and rescales their width so that 90 % of exchangeable new rows fall inside, on
