@@ -43,7 +43,7 @@ from sklearn.preprocessing import StandardScaler
 
 import bnn_sklearn
 from bnn_sklearn import BayesianMLPRegressor
-from bnn_sklearn._mixture import log_density as _mixture_log_density
+from bnn_sklearn._mixture import log_density as mixture_log_density
 
 if not __package__:  # run as a file: python benchmarks/compare_regression.py
     sys.path[0] = str(Path(__file__).resolve().parents[1])
@@ -168,7 +168,7 @@ def predictive(model, X) -> dict:
 
 def mixture_nll_and_crps(means, scales, y, seed=0) -> tuple[float, float]:
     """NLL of y under the mixture of Normals (exact) and its CRPS (sampled)."""
-    nll = -np.mean(_mixture_log_density(means, scales, y))
+    nll = -np.mean(mixture_log_density(means, scales, y))
     rng = np.random.default_rng(seed)
     pick = rng.integers(len(means), size=(CRPS_SAMPLES, len(y)))
     rows = np.arange(len(y))

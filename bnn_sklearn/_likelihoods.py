@@ -89,11 +89,6 @@ def noise_scale(raw: np.ndarray, softplus: Callable = softplus) -> np.ndarray:
     return softplus(raw) + MIN_NOISE_SCALE
 
 
-def mixture_log_density(means: np.ndarray, scales: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Log density of ``y`` (rows) under the equal-weight mixture of Normals ``(draws, rows)``."""
-    return _mixture.log_density(means, scales, y)
-
-
 def _class_rhat_values(outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
     # A binary network's one output is enough: the other class's probability is 1 - p.
     return class_probabilities(outputs, extras)[..., -outputs.shape[-1] :]
@@ -115,7 +110,7 @@ def _mean_output(outputs: np.ndarray, extras: np.ndarray) -> np.ndarray:
 
 
 def _mixture_negative_log_density(predictions: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return -mixture_log_density(predictions[..., 0], predictions[..., 1], y)
+    return -_mixture.log_density(predictions[..., 0], predictions[..., 1], y)
 
 
 LIKELIHOODS = {
