@@ -9,9 +9,11 @@ import warnings
 
 import numpy as np
 import pytest
+import skops.io as sio
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from bnn_sklearn import BayesianMLPClassifier, BayesianMLPRegressor
+from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier, BayesianMLPRegressor
 from bnn_sklearn._base import SAMPLER_DEFAULTS
 from bnn_sklearn._network import Architecture
 from bnn_sklearn._nuts import SAMPLERS, STARTED_CHAINS_DIVERGENCE_WARNING, NUTSDiagnostics
@@ -191,3 +193,36 @@ def test_regressor_mile_fits_better_than_advi_and_is_less_sure_in_a_gap():
     in_gap = np.sqrt(mile.predict_uncertainty(gap).epistemic).mean()
     on_data = np.sqrt(mile.predict_uncertainty(X).epistemic).mean()
     assert in_gap > 1.5 * on_data
+
+
+def test_pickle_and_skops_round_trip(mile_fit, moons, tmp_path):
+    X, _ = moons
+    expected = mile_fit.predict_proba(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(mile_fit)).predict_proba(X), expected)
+    path = tmp_path / "mile.skops"
+    sio.dump(mile_fit, path)
+    loaded = sio.load(path, trusted=TRUSTED_TYPES)
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    assert loaded.get_params() == mile_fit.get_params()
+
+
+def test_grid_search_in_two_worker_processes_matches_one(moons):
+    """Each worker runs the chains one after the other, the parent two at a time: the
+    draws are the same, since each chain's seed and start are tied to it."""
+    X, y = moons
+
+    def search(n_jobs):
+        return GridSearchCV(
+            BayesianMLPClassifier(**MILE_FAST),
+            {"prior_scale": [1.0, 2.0]},
+            cv=StratifiedKFold(2),
+            scoring="neg_log_loss",
+            n_jobs=n_jobs,
+            error_score="raise",
+        ).fit(X, y)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        serial, parallel = search(1), search(2)
+    for key in ("split0_test_score", "split1_test_score"):
+        np.testing.assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key])
