@@ -19,6 +19,7 @@ split replaces its record), and ``uci.md`` and ``uci.png`` are rebuilt from all 
     python -m benchmarks.uci --methods nuts                 # NUTS (about a minute per fit)
     python -m benchmarks.uci --methods mile --label "mile ta 0.9" \\
         --params '{"target_accept": 0.9}' --sets yacht energy --splits 0 1
+    python -m benchmarks.uci --table-only                   # the table and figure again
     python -m benchmarks.uci --quick                        # a smoke run
 """
 
@@ -201,7 +202,12 @@ def report(records, published, out: Path, argv=None) -> str:
             rows.append([name, f"{method} (published)", "20 splits", f"{ll:.2f}", rmse, ""])
     text = "\n\n".join(
         [
-            header("uci", argv, note="records of every run in uci.jsonl"),
+            header(
+                "uci",
+                argv,
+                note="the last run; the table holds every record in uci.jsonl (each with "
+                "its Python, date and the machine's load)",
+            ),
             markdown_table(
                 ["set", "method", "splits", "test LL (± se)", "RMSE", "fit s (median)"], rows
             ),
@@ -232,6 +238,7 @@ def plot(means, published, path: Path) -> None:
         ax.set_title(name)
         ax.set_ylabel("test log-likelihood per point")
         ax.grid(alpha=0.3)
+    fig.suptitle("Mean ± standard error over the splits; dashed: published, 20 splits")
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=len(handles), frameon=False)
@@ -250,6 +257,9 @@ def main(argv=None) -> None:
     parser.add_argument("--params", default="{}", help="JSON: more regressor parameters")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--quick", action="store_true", help="a smoke run: short fits")
+    parser.add_argument(
+        "--table-only", action="store_true", help="rebuild uci.md and uci.png, fit nothing"
+    )
     args = parser.parse_args(argv)
     folder = args.data or default_data_folder()
     if not folder.exists():
@@ -258,7 +268,7 @@ def main(argv=None) -> None:
         parser.error("--label names the records of one method: pass one --methods")
     args.out.mkdir(parents=True, exist_ok=True)
     extra = json.loads(args.params)
-    for method in args.methods:
+    for method in [] if args.table_only else args.methods:
         params = METHODS[method] | extra
         label = args.label or method
         run(folder, args.sets, args.splits, label, params, args.out, args.quick)
