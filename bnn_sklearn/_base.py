@@ -463,6 +463,9 @@ class BaseBayesianMLP(BaseEstimator):
     def _fit_mile(self, architecture, targets: Targets, X, seeds) -> FitRecord:
         """ADVI members from different starts, then one short NUTS chain from each
         member's mean; the draws of all chains are the posterior (the MILE recipe)."""
+        from ._nuts import resolve_sampler
+
+        resolve_sampler(self.nuts_sampler)  # a missing sampler is refused before the members
         n_members = self._sampler_settings()["chains"]
         member_seeds = np.random.SeedSequence([seeds.init, seeds.fit]).generate_state(
             n_members * len(seeds)

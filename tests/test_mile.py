@@ -226,3 +226,19 @@ def test_grid_search_in_two_worker_processes_matches_one(moons):
         serial, parallel = search(1), search(2)
     for key in ("split0_test_score", "split1_test_score"):
         np.testing.assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key])
+
+
+def test_a_missing_sampler_is_refused_before_the_members_are_fitted(moons, monkeypatch):
+    import bnn_sklearn._nuts
+
+    X, y = moons
+    monkeypatch.setattr(bnn_sklearn._nuts, "nutpie_installed", lambda: False)
+
+    def members_fitted(*args, **kwargs):
+        raise AssertionError("the ADVI members were fitted first")
+
+    monkeypatch.setattr(BayesianMLPClassifier, "_fit_advi", members_fitted)
+    clf = BayesianMLPClassifier(**MILE_FAST, nuts_sampler="nutpie")
+    with pytest.raises(ImportError, match="pip install nutpie"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "classes_")
