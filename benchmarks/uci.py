@@ -225,8 +225,11 @@ def plot(means, published, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = sorted(means)
-    fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.6), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    n_rows = -(-len(names) // 2)
+    fig, axes = plt.subplots(n_rows, 2, figsize=(9, 3.9 * n_rows + 0.8), squeeze=False)
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, names):
         methods = list(means[name])
         ll = [means[name][m]["ll"] for m in methods]
         se = [np.nan_to_num(means[name][m]["ll_se"]) for m in methods]
@@ -242,7 +245,7 @@ def plot(means, published, path: Path) -> None:
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=len(handles), frameon=False)
-    fig.tight_layout(rect=(0, 0.08 if handles else 0, 1, 1))
+    fig.tight_layout(rect=(0, 0.05 if handles else 0, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
