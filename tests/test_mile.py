@@ -1,22 +1,19 @@
 """method="mile": ADVI members, then one short NUTS chain from each member's mean."""
 
-import io
 import pickle
-import subprocess
-import sys
-import textwrap
 import warnings
 
 import numpy as np
 import pytest
 import skops.io as sio
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier, BayesianMLPRegressor
 from bnn_sklearn._base import SAMPLER_DEFAULTS
 from bnn_sklearn._network import Architecture
 from bnn_sklearn._nuts import SAMPLERS, STARTED_CHAINS_DIVERGENCE_WARNING, NUTSDiagnostics
+
+from .sampling import grid_search_scores, proba_fitted_in_a_fresh_process
 
 #: Small settings: one architecture for every test on the moons (one compile per method).
 MILE_FAST = dict(
@@ -112,20 +109,9 @@ def test_same_random_state_same_predictions_in_a_fresh_process(mile_fit, moons):
     np.testing.assert_array_equal(again.posterior_draws_, mile_fit.posterior_draws_)
     other = fit_quietly(BayesianMLPClassifier(**{**MILE_FAST, "random_state": 1}), X, y)
     assert not np.array_equal(other.posterior_draws_, mile_fit.posterior_draws_)
-    script = textwrap.dedent(
-        f"""
-        import sys, warnings
-        import numpy as np
-        from sklearn.datasets import make_moons
-        from bnn_sklearn import BayesianMLPClassifier
-        warnings.simplefilter("ignore")
-        X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
-        clf = BayesianMLPClassifier(**{MILE_FAST!r}).fit(X, y)
-        np.save(sys.stdout.buffer, clf.predict_proba(X))
-        """
+    np.testing.assert_array_equal(
+        proba_fitted_in_a_fresh_process(MILE_FAST), mile_fit.predict_proba(X)
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
-    np.testing.assert_array_equal(np.load(io.BytesIO(out.stdout)), mile_fit.predict_proba(X))
 
 
 def test_chains_in_different_modes_do_not_warn_but_many_divergences_do(mile_fit, moons):
@@ -211,21 +197,10 @@ def test_grid_search_in_two_worker_processes_matches_one(moons):
     draws are the same, since each chain's seed and start are tied to it."""
     X, y = moons
 
-    def search(n_jobs):
-        return GridSearchCV(
-            BayesianMLPClassifier(**MILE_FAST),
-            {"prior_scale": [1.0, 2.0]},
-            cv=StratifiedKFold(2),
-            scoring="neg_log_loss",
-            n_jobs=n_jobs,
-            error_score="raise",
-        ).fit(X, y)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        serial, parallel = search(1), search(2)
+    serial = grid_search_scores(MILE_FAST, X, y, n_jobs=1)
+    parallel = grid_search_scores(MILE_FAST, X, y, n_jobs=2)
     for key in ("split0_test_score", "split1_test_score"):
-        np.testing.assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key])
+        np.testing.assert_array_equal(parallel[key], serial[key])
 
 
 def test_a_missing_sampler_is_refused_before_the_members_are_fitted(moons, monkeypatch):

@@ -1,10 +1,6 @@
 """method="nuts": the posterior sampled by nutpie or PyMC's NUTS, kept as draws."""
 
-import io
 import pickle
-import subprocess
-import sys
-import textwrap
 import warnings
 
 import numpy as np
@@ -12,10 +8,11 @@ import pytest
 import skops.io as sio
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier
 from bnn_sklearn._nuts import SAMPLERS
+
+from .sampling import grid_search_scores, proba_fitted_in_a_fresh_process
 
 #: Small settings: one architecture for every test on the moons (one compile).
 NUTS_FAST = dict(
@@ -138,20 +135,9 @@ def test_same_random_state_same_draws_in_a_fresh_process(nuts_fit, moons):
     np.testing.assert_array_equal(again.posterior_draws_, nuts_fit.posterior_draws_)
     other = fit_quietly(BayesianMLPClassifier(**{**NUTS_FAST, "random_state": 1}), X, y)
     assert not np.array_equal(other.posterior_draws_, nuts_fit.posterior_draws_)
-    script = textwrap.dedent(
-        f"""
-        import sys, warnings
-        import numpy as np
-        from sklearn.datasets import make_moons
-        from bnn_sklearn import BayesianMLPClassifier
-        warnings.simplefilter("ignore")
-        X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
-        clf = BayesianMLPClassifier(**{NUTS_FAST!r}).fit(X, y)
-        np.save(sys.stdout.buffer, clf.predict_proba(X))
-        """
+    np.testing.assert_array_equal(
+        proba_fitted_in_a_fresh_process(NUTS_FAST), nuts_fit.predict_proba(X)
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
-    np.testing.assert_array_equal(np.load(io.BytesIO(out.stdout)), nuts_fit.predict_proba(X))
 
 
 def test_pymc_sampler_is_the_fallback(moons):
@@ -279,18 +265,7 @@ def test_pickle_and_skops_round_trip(nuts_fit, moons, tmp_path):
 def test_grid_search_in_two_worker_processes_matches_one(moons):
     X, y = moons
 
-    def search(n_jobs):
-        return GridSearchCV(
-            BayesianMLPClassifier(**NUTS_FAST),
-            {"prior_scale": [1.0, 2.0]},
-            cv=StratifiedKFold(2),
-            scoring="neg_log_loss",
-            n_jobs=n_jobs,
-            error_score="raise",
-        ).fit(X, y)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        serial, parallel = search(1), search(2)
+    serial = grid_search_scores(NUTS_FAST, X, y, n_jobs=1)
+    parallel = grid_search_scores(NUTS_FAST, X, y, n_jobs=2)
     for key in ("split0_test_score", "split1_test_score"):
-        np.testing.assert_array_equal(parallel.cv_results_[key], serial.cv_results_[key])
+        np.testing.assert_array_equal(parallel[key], serial[key])
