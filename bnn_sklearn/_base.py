@@ -24,6 +24,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
 from ._families import FAMILIES
+from ._groups import (
+    GroupLayout,
+    check_group_layers,
+    encode_groups,
+    group_codes,
+    grouped_predictive_draws,
+)
 from ._likelihoods import LIKELIHOODS, Likelihood
 from ._posterior import (
     ACTIVATIONS,
@@ -70,9 +77,9 @@ def effective_batch_size(
 
 
 #: Version of the pickled fitted state: 1 in bnn_sklearn 0.1, 2 since partial_fit and
-#: early stopping added attributes, 3 since NUTS added draws and diagnostics. Bump it when
-#: fitted attributes change.
-STATE_FORMAT = 3
+#: early stopping added attributes, 3 since NUTS added draws and diagnostics, 4 since
+#: grouped fits added the groups' posterior. Bump it when fitted attributes change.
+STATE_FORMAT = 4
 #: The fitted attributes of both estimators, with the state format that added each
 #: (models saved before it load with None); each estimator adds its own
 #: (``_own_fitted_attributes``).
@@ -93,7 +100,16 @@ FITTED_ATTRIBUTES = {
     "rhat_": 3,
     "ess_": 3,
     "predictive_rhat_": 3,
+    "groups_": 4,
+    "group_layers_": 4,
+    "group_log_scale_mean_": 4,
+    "group_log_scale_std_": 4,
+    "group_offsets_mean_": 4,
+    "group_offsets_std_": 4,
 }
+#: Where a grouped fit starts each varying layer's spread between groups (the mean of its
+#: log is the log of this); the groups' offsets start at 0.
+INITIAL_GROUP_SCALE = 0.1
 #: Most posterior draws behind each early-stopping check of the validation loss.
 EARLY_STOPPING_DRAWS = 100
 
@@ -119,6 +135,20 @@ class FitRecord:
     ess: np.ndarray | None = None
     predictive_rhat: float | None = None
     warnings: tuple[str, ...] = ()
+    groups: GroupData | None = None
+
+
+@dataclass(frozen=True)
+class GroupData:
+    """The groups of a grouped fit: their sorted labels, each row's index into them, and
+    the layers that vary by group."""
+
+    labels: np.ndarray
+    index: np.ndarray
+    layers: tuple[int, ...]
+
+    def layout(self, layer_sizes: tuple[int, ...], n_extra: int) -> GroupLayout:
+        return GroupLayout(layer_sizes, self.layers, len(self.labels), n_extra)
 
 
 class _Seeds(NamedTuple):
@@ -176,6 +206,7 @@ class BaseBayesianMLP(BaseEstimator):
         "max_treedepth": [Interval(Integral, 1, None, closed="left")],
         "nuts_sampler": [StrOptions({"auto", "nutpie", "pymc"})],
         "init_std": [Interval(Real, 0, None, closed="neither")],
+        "group_layers": [StrOptions({"all", "last"}), "array-like"],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -210,6 +241,7 @@ class BaseBayesianMLP(BaseEstimator):
         max_treedepth,
         nuts_sampler,
         init_std,
+        group_layers,
         warm_start,
         random_state,
         verbose,
@@ -234,6 +266,7 @@ class BaseBayesianMLP(BaseEstimator):
         self.max_treedepth = max_treedepth
         self.nuts_sampler = nuts_sampler
         self.init_std = init_std
+        self.group_layers = group_layers
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -273,23 +306,37 @@ class BaseBayesianMLP(BaseEstimator):
         if total_size is not None and not (isinstance(total_size, Integral) and total_size > 0):
             raise ValueError(f"total_size must be a positive integer, got {total_size!r}.")
 
-    def _fit(self, X, y, sample_weight, *, continuing, incremental, classes=None, total_size=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight,
+        *,
+        continuing,
+        incremental,
+        classes=None,
+        total_size=None,
+        groups=None,
+    ):
         # On any error or interrupt the estimator is left exactly as it was.
         before = dict(self.__dict__)
         try:
             return self._fit_unguarded(
-                X, y, sample_weight, continuing, incremental, classes, total_size
+                X, y, sample_weight, continuing, incremental, classes, total_size, groups=groups
             )
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit_unguarded(self, X, y, sample_weight, continuing, incremental, classes, total_size):
+    def _fit_unguarded(
+        self, X, y, sample_weight, continuing, incremental, classes, total_size, groups=None
+    ):
         # PyMC is imported here, not at module level: prediction never needs it.
         from ._network import Architecture
 
         self._check_method_options(continuing)
+        self._check_group_options(groups, continuing)
         hidden = self._validate_hidden_layer_sizes()
         X, y = validate_data(
             self, X, y, dtype=np.float64, reset=not continuing, y_numeric=self._numeric_targets
@@ -297,6 +344,12 @@ class BaseBayesianMLP(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        grouping = None
+        if groups is not None:
+            labels, index = encode_groups(groups, X.shape[0])
+            grouping = GroupData(
+                labels, index, check_group_layers(self.group_layers, len(hidden) + 1)
+            )
         targets = self._encode_targets(
             y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
@@ -310,15 +363,24 @@ class BaseBayesianMLP(BaseEstimator):
                 self.method,
                 batch_size,
                 targets.likelihood,
+                () if grouping is None else grouping.layers,
+                0 if grouping is None else len(grouping.labels),
             )
 
         rng = check_random_state(self.random_state)
         seeds = _Seeds(*(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=4)))
         if self.method == "nuts":
-            record = self._fit_nuts(architecture(None), targets, X, seeds)
+            record = self._fit_nuts(architecture(None), targets, X, seeds, grouping=grouping)
         else:
             record = self._fit_advi(
-                architecture, targets, X, seeds, continuing, incremental, total_size
+                architecture,
+                targets,
+                X,
+                seeds,
+                continuing,
+                incremental,
+                total_size,
+                grouping=grouping,
             )
         self._write_fitted_state(targets.state, record, seeds.draws)
         for message in record.warnings:
@@ -326,7 +388,15 @@ class BaseBayesianMLP(BaseEstimator):
         return self
 
     def _fit_advi(
-        self, architecture, targets: Targets, X, seeds, continuing, incremental, total_size
+        self,
+        architecture,
+        targets: Targets,
+        X,
+        seeds,
+        continuing,
+        incremental,
+        total_size,
+        grouping: GroupData | None = None,
     ) -> FitRecord:
         """Fit the variational posterior with ADVI, from a fresh start or the fitted one."""
         y, sample_weight = targets.y, targets.sample_weight
@@ -361,6 +431,8 @@ class BaseBayesianMLP(BaseEstimator):
             init = self._current_posterior(arch)
         else:
             mean = _initial_means(layer_sizes, targets.likelihood, seeds.init)
+            if grouping is not None:
+                mean = _initial_group_means(mean, grouping.layout(layer_sizes, _n_extra(targets)))
             init = Posterior(mean, np.full(mean.size, self.init_std))
         if incremental:  # one pass over the chunk, no stopping rule
             n_samples_seen = X.shape[0] + (getattr(self, "n_samples_seen_", None) or 0)
@@ -384,6 +456,7 @@ class BaseBayesianMLP(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             monitor=monitor,
             verbose=bool(self.verbose),
+            **({} if grouping is None else {"group_index": grouping.index}),
         )
         # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
         loss_curve = np.concatenate([previous_losses, result.losses]).astype(np.float32)
@@ -403,6 +476,7 @@ class BaseBayesianMLP(BaseEstimator):
             loss_curve=loss_curve,
             validation_losses=result.validation_losses,
             warnings=tuple(warnings),
+            groups=grouping,
         )
 
     def _check_method_options(self, continuing: bool) -> None:
@@ -428,15 +502,38 @@ class BaseBayesianMLP(BaseEstimator):
                     "the option (batch_size='auto' or None) to sample with NUTS."
                 )
 
-    def _fit_nuts(self, arch, targets: Targets, X, seeds) -> FitRecord:
+    def _check_group_options(self, groups, continuing: bool) -> None:
+        """Refuse, before any work, what a grouped fit cannot do (or a fit that would
+        continue a grouped one)."""
+        grouped_before = continuing and getattr(self, "groups_", None) is not None
+        if groups is None and not grouped_before:
+            return
+        if continuing:
+            raise ValueError(
+                "A grouped fit cannot be continued (warm_start or partial_fit), nor can an "
+                "ungrouped fit be continued with groups: set warm_start=False to fit afresh."
+            )
+        if self.early_stopping:
+            raise ValueError(
+                "early_stopping=True does not support groups: its held-out rows would need "
+                "their groups' networks. Fit with early_stopping=False (the stopping rule on "
+                "the training loss, tol, still applies)."
+            )
+
+    def _fit_nuts(self, arch, targets: Targets, X, seeds, grouping=None) -> FitRecord:
         """Sample the posterior with NUTS; keep its draws and diagnostics."""
         from ._nuts import SAMPLERS, resolve_sampler, summarize_draws
 
         sampler = resolve_sampler(self.nuts_sampler)
+        forward = None
+        if grouping is not None:
+            layout = grouping.layout(arch.layer_sizes, _n_extra(targets))
+            forward = _grouped_forward(layout, self.activation, grouping.index)
         with SAMPLERS.engine(arch) as model:
             result = model.sample(
                 X,
                 targets.y,
+                group_index=None if grouping is None else grouping.index,
                 sample_weight=targets.sample_weight,
                 prior_scale=self._prior_scale(),
                 sampler=sampler,
@@ -455,6 +552,7 @@ class BaseBayesianMLP(BaseEstimator):
             self.activation,
             X,
             LIKELIHOODS[arch.likelihood].rhat_link,
+            forward=forward,
         )
         problems = diagnostics.problems()
         return FitRecord(
@@ -467,18 +565,27 @@ class BaseBayesianMLP(BaseEstimator):
             ess=diagnostics.ess,
             predictive_rhat=diagnostics.predictive_rhat,
             warnings=("NUTS diagnostics: " + "; ".join(problems) + ".",) if problems else (),
+            groups=grouping,
         )
 
     def _fitted_posterior(self) -> tuple[tuple[int, ...], Posterior]:
-        """Layer sizes and posterior of the fitted network (likelihood parameters last)."""
+        """Layer sizes and posterior of the fitted network (likelihood parameters next, then
+        a grouped network's spreads and offsets)."""
         layer_sizes = (self.n_features_in_, *(b.size for b in self.intercepts_mean_))
         extra_mean, extra_std = self._extra_posterior()
-        return layer_sizes, Posterior(
-            np.r_[flatten_layers(self.coefs_mean_, self.intercepts_mean_), extra_mean],
-            np.r_[flatten_layers(self.coefs_std_, self.intercepts_std_), extra_std],
-            self.posterior_cholesky_,
-            self.posterior_draws_,
-        )
+        mean = np.r_[flatten_layers(self.coefs_mean_, self.intercepts_mean_), extra_mean]
+        std = np.r_[flatten_layers(self.coefs_std_, self.intercepts_std_), extra_std]
+        if getattr(self, "groups_", None) is not None:
+            mean = np.r_[mean, self.group_log_scale_mean_, self.group_offsets_mean_.ravel()]
+            std = np.r_[std, self.group_log_scale_std_, self.group_offsets_std_.ravel()]
+        return layer_sizes, Posterior(mean, std, self.posterior_cholesky_, self.posterior_draws_)
+
+    def _group_layout(self) -> GroupLayout:
+        """Where the fitted groups' parameters sit in the fitted posterior."""
+        layer_sizes = (self.n_features_in_, *(b.size for b in self.intercepts_mean_))
+        n_extra = np.size(self._extra_posterior()[0])
+        layers = tuple(int(i) for i in self.group_layers_)
+        return GroupLayout(layer_sizes, layers, len(self.groups_), n_extra)
 
     def _current_posterior(self, arch) -> Posterior:
         """The fitted posterior, to continue from; its shape must match ``arch``."""
@@ -501,6 +608,29 @@ class BaseBayesianMLP(BaseEstimator):
         layer_sizes, posterior = record.layer_sizes, record.posterior
         n_layer_params = n_parameters(layer_sizes)
         mean, std = posterior.mean, posterior.std
+        group_state = dict.fromkeys(
+            [
+                "groups_",
+                "group_layers_",
+                "group_log_scale_mean_",
+                "group_log_scale_std_",
+                "group_offsets_mean_",
+                "group_offsets_std_",
+            ]
+        )
+        if record.groups is not None:
+            grouping = record.groups
+            without_extra = grouping.layout(layer_sizes, 0)
+            layout = grouping.layout(layer_sizes, mean.size - without_extra.size)
+            (mean, *group_mean), (std, *group_std) = layout.split(mean), layout.split(std)
+            group_state = {
+                "groups_": grouping.labels,
+                "group_layers_": np.array(grouping.layers, dtype=np.int64),
+                "group_log_scale_mean_": group_mean[0],
+                "group_log_scale_std_": group_std[0],
+                "group_offsets_mean_": group_mean[1],
+                "group_offsets_std_": group_std[1],
+            }
         coefs_mean, intercepts_mean = unflatten_layers(mean, layer_sizes)
         coefs_std, intercepts_std = unflatten_layers(std, layer_sizes)
         validation_losses = record.validation_losses
@@ -525,6 +655,7 @@ class BaseBayesianMLP(BaseEstimator):
             "ess_": record.ess,
             "predictive_rhat_": record.predictive_rhat,
             "draws_seed_": int(draws_seed),
+            **group_state,
         }
         declared = self._fitted_attributes()
         if state.keys() != declared.keys():
@@ -568,11 +699,32 @@ class BaseBayesianMLP(BaseEstimator):
 
     # Prediction.
 
-    def _predictive_draws(self, X):
-        """Yield the likelihood's per-draw predictions ``(n_draws, rows, ...)`` by row chunks."""
+    def _predictive_draws(self, X, groups=None):
+        """Yield the likelihood's per-draw predictions ``(n_draws, rows, ...)`` by row chunks.
+
+        A grouped model runs each row through its group's network, and rows of groups not
+        seen in training (all rows when ``groups`` is None) through a new group's.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         layer_sizes, posterior = self._fitted_posterior()
+        if getattr(self, "groups_", None) is not None:
+            return grouped_predictive_draws(
+                posterior,
+                self._group_layout(),
+                self.activation,
+                X,
+                group_codes(groups, X.shape[0], self.groups_),
+                self.n_draws,
+                self.draws_seed_,
+                link=self._fitted_likelihood().link,
+                dtype=self.prediction_dtype,
+            )
+        if groups is not None:
+            raise ValueError(
+                f"This {type(self).__name__} was fitted without groups, so it has no "
+                "group networks: predict without groups, or refit with fit(X, y, groups=...)."
+            )
         return predictive_draws(
             posterior,
             layer_sizes,
@@ -649,6 +801,11 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
         sizes = (model.n_features_in_, *(b.shape[-1] for b in model.intercepts_mean_))
         extra_mean, extra_std = model._extra_posterior()
         n_params = n_parameters(sizes) + np.size(extra_mean)
+        group_problems = []
+        if model.groups_ is not None:
+            group_problems = _group_state_problems(model, sizes)
+            if not group_problems:
+                n_params = model._group_layout().size
         parts = [
             *model.coefs_mean_,
             *model.coefs_std_,
@@ -656,7 +813,7 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
             *model.intercepts_std_,
         ]
         expected = [(a, b) for a, b in pairwise(sizes)] * 2 + [(b,) for b in sizes[1:]] * 2
-        problems = [
+        problems = group_problems + [
             f"an array of shape {np.shape(part)} where {shape} belongs"
             for part, shape in zip(parts, expected)
             if np.shape(part) != shape
@@ -701,6 +858,58 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
             + "; ".join(problems)
             + ". Refit the model, or load a file you trust."
         )
+
+
+def _n_extra(targets: Targets) -> int:
+    """The likelihood's own parameters (beside the weights and biases)."""
+    return len(LIKELIHOODS[targets.likelihood].extra_parameters)
+
+
+def _initial_group_means(population: np.ndarray, layout: GroupLayout) -> np.ndarray:
+    """``population``'s starting means followed by the groups': every spread at
+    ``INITIAL_GROUP_SCALE``, every offset 0 (each group starts as the population)."""
+    log_scale = np.full(len(layout.group_layers), np.log(INITIAL_GROUP_SCALE))
+    offsets = np.zeros((layout.n_groups, layout.n_offsets))
+    return layout.join(population, log_scale, offsets)
+
+
+def _grouped_forward(layout: GroupLayout, activation: str, index: np.ndarray):
+    """``forward(draws, X, rows)``: the per-draw network outputs of training rows ``rows``
+    of ``X`` under flat grouped draws, each row through its group's network."""
+
+    def forward(draws, X, rows, link):
+        posterior = Posterior(draws[0], np.zeros(draws.shape[1]), draws=draws)
+        chunks = grouped_predictive_draws(
+            posterior, layout, activation, X, index[rows], len(draws), 0, link
+        )
+        return np.concatenate(list(chunks), axis=1)
+
+    return forward
+
+
+def _group_state_problems(model: BaseBayesianMLP, sizes: tuple[int, ...]) -> list[str]:
+    """What is inconsistent in a grouped model's fitted state."""
+    layers = np.asarray(model.group_layers_)
+    n_layers = len(sizes) - 1
+    if layers.ndim != 1 or not layers.size or np.any((layers < 0) | (layers >= n_layers)):
+        return [f"group layers {layers.tolist()} for a network of {n_layers} layers"]
+    layout = model._group_layout()
+    problems = []
+    if np.ndim(model.groups_) != 1 or len(model.groups_) == 0:
+        problems.append(f"group labels of shape {np.shape(model.groups_)}")
+    expected = {
+        "group_log_scale_mean_": (len(layers),),
+        "group_log_scale_std_": (len(layers),),
+        "group_offsets_mean_": (layout.n_groups, layout.n_offsets),
+        "group_offsets_std_": (layout.n_groups, layout.n_offsets),
+    }
+    for name, shape in expected.items():
+        value = getattr(model, name)
+        if np.shape(value) != shape:
+            problems.append(f"{name} of shape {np.shape(value)} where {shape} belongs")
+        elif not np.all(np.isfinite(value)):
+            problems.append(f"non-finite {name}")
+    return problems
 
 
 def _initial_means(layer_sizes: tuple[int, ...], likelihood: str, seed: int) -> np.ndarray:
