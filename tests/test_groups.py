@@ -2,11 +2,13 @@
 checks of the labels, persistence and scikit-learn's metadata routing."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import sklearn
 import skops.io as sio
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -283,3 +285,24 @@ def test_the_regressor_fits_each_groups_level(flipped):
     draws = reg.predict_draws(X[test], groups=labels)
     np.testing.assert_allclose(draws.mean.mean(0), reg.predict(X[test], groups=labels))
     assert reg.predict_distribution(X[test], groups=labels).mean().shape == (80,)
+
+
+# NUTS samples the same grouped model.
+
+
+def test_nuts_samples_a_grouped_network(flipped):
+    X, y, groups = flipped
+    settings = dict(method="nuts", chains=2, tune=150, draws=50, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # short chains may warn
+        clf = BayesianMLPClassifier(hidden_layer_sizes=(8,), **settings)
+        clf.fit(X[:160], y[:160], groups=groups[:160])
+    assert clf.posterior_draws_.shape == (100, 33 + 1 + 4 * 9)
+    assert clf.group_offsets_mean_.shape == (4, 9)
+    test = slice(160, None)
+    accuracy = np.mean(clf.predict(X[test], groups=groups[test]) == y[test])
+    assert accuracy > 0.85
+    assert np.mean(clf.predict(X[test]) == y[test]) < 0.75
+    # The spread enters the flat draws as its log, as ADVI fits it.
+    spread = np.exp(clf.posterior_draws_[:, 33])
+    assert np.all(spread > 0) and np.median(spread) > 0.5
