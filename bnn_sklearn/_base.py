@@ -9,6 +9,7 @@ network's outputs to predictions and the validation loss.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -38,9 +39,11 @@ from ._posterior import (
     ValidationLoss,
     flatten_layers,
     n_parameters,
+    parameter_draws,
     predictive_draws,
     unflatten_layers,
 )
+from ._priors import NetworkPrior, prior_from_draws
 from ._warnings import warn_at_caller
 
 #: With ``batch_size="auto"``, data sets with more rows, or more rows x features (the cost
@@ -207,6 +210,7 @@ class BaseBayesianMLP(BaseEstimator):
         "nuts_sampler": [StrOptions({"auto", "nutpie", "pymc"})],
         "init_std": [Interval(Real, 0, None, closed="neither")],
         "group_layers": [StrOptions({"all", "last"}), "array-like"],
+        "prior": [NetworkPrior, None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -242,6 +246,7 @@ class BaseBayesianMLP(BaseEstimator):
         nuts_sampler,
         init_std,
         group_layers,
+        prior,
         warm_start,
         random_state,
         verbose,
@@ -267,6 +272,7 @@ class BaseBayesianMLP(BaseEstimator):
         self.nuts_sampler = nuts_sampler
         self.init_std = init_std
         self.group_layers = group_layers
+        self.prior = prior
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -365,7 +371,11 @@ class BaseBayesianMLP(BaseEstimator):
                 targets.likelihood,
                 () if grouping is None else grouping.layers,
                 0 if grouping is None else len(grouping.labels),
+                self.prior is not None,
             )
+
+        if self.prior is not None:
+            self.prior.check(architecture(None).layer_sizes, targets.likelihood)
 
         rng = check_random_state(self.random_state)
         seeds = _Seeds(*(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=4)))
@@ -431,6 +441,8 @@ class BaseBayesianMLP(BaseEstimator):
             init = self._current_posterior(arch)
         else:
             mean = _initial_means(layer_sizes, targets.likelihood, seeds.init)
+            if self.prior is not None:  # start from what the prior's model learnt
+                mean[: self.prior.mean.size] = self.prior.mean
             if grouping is not None:
                 mean = _initial_group_means(mean, grouping.layout(layer_sizes, _n_extra(targets)))
             init = Posterior(mean, np.full(mean.size, self.init_std))
@@ -457,6 +469,7 @@ class BaseBayesianMLP(BaseEstimator):
             monitor=monitor,
             verbose=bool(self.verbose),
             **({} if grouping is None else {"group_index": grouping.index}),
+            **self._prior_settings(),
         )
         # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
         loss_curve = np.concatenate([previous_losses, result.losses]).astype(np.float32)
@@ -502,6 +515,10 @@ class BaseBayesianMLP(BaseEstimator):
                     "the option (batch_size='auto' or None) to sample with NUTS."
                 )
 
+    def _prior_settings(self) -> dict:
+        """The informed prior's means and sds for the inference engine (none without)."""
+        return {} if self.prior is None else {"prior": (self.prior.mean, self.prior.sd)}
+
     def _check_group_options(self, groups, continuing: bool) -> None:
         """Refuse, before any work, what a grouped fit cannot do (or a fit that would
         continue a grouped one)."""
@@ -534,6 +551,7 @@ class BaseBayesianMLP(BaseEstimator):
                 X,
                 targets.y,
                 group_index=None if grouping is None else grouping.index,
+                **self._prior_settings(),
                 sample_weight=targets.sample_weight,
                 prior_scale=self._prior_scale(),
                 sampler=sampler,
@@ -696,6 +714,64 @@ class BaseBayesianMLP(BaseEstimator):
 
         with ENGINES.engine(arch) as engine:
             return engine.fit(arch, X, y, **settings)
+
+    # Informed priors.
+
+    def _prior_target(self) -> dict:
+        """The target's standardisation a prior carries (a regressor's; none here)."""
+        return {}
+
+    def as_prior(self, group=None) -> NetworkPrior:
+        """This model's posterior of the weights, as the prior of a new fit (transfer).
+
+        Pass the result as ``prior=`` to a new estimator of the same ``hidden_layer_sizes``
+        fitted to data with the same features and outputs: each weight and bias then has
+        the prior ``Normal(mean, sd)`` of its posterior here, in place of
+        ``Normal(0, prior_scale)``, and the fit starts from those means. With few rows, a
+        network that starts from what a related data set taught does better than one
+        that starts from nothing ("Groups" in the user guide). The means and sds are those
+        of the ``n_draws`` posterior draws the predict methods use; correlations between
+        weights are not kept.
+
+        Parameters
+        ----------
+        group : label or None, default=None
+            For a model fitted with ``groups``: None gives the prior of a new group (the
+            population's network with the spread between groups added, as the predict
+            methods use for an unseen group); a label seen in training gives that group's
+            posterior. Must be None for a model fitted without groups.
+
+        Returns
+        -------
+        prior : NetworkPrior
+            Independent Normal priors of every weight and bias (and, for a regressor, the
+            target's standardisation, which the new fit then uses).
+        """
+        check_is_fitted(self)
+        layer_sizes, posterior = self._fitted_posterior()
+        draws = parameter_draws(posterior, self.n_draws, self.draws_seed_)
+        if self.groups_ is not None:
+            layout = self._group_layout()
+            population, log_scale, offsets = layout.split(draws)
+            codes = group_codes(None if group is None else [group], 1, self.groups_)
+            if codes[0] < 0 and group is not None:
+                raise ValueError(
+                    f"group={group!r} was not seen in training (groups_ are "
+                    f"{self.groups_.tolist()!r}); pass None for a new group's prior."
+                )
+            if codes[0] < 0:
+                rng = np.random.default_rng([self.draws_seed_, 2])
+                group_offsets = rng.standard_normal((len(draws), layout.n_offsets))
+            else:
+                group_offsets = offsets[:, codes[0]]
+            draws = layout.network(population, log_scale, group_offsets)
+        elif group is not None:
+            raise ValueError(
+                f"This {type(self).__name__} was fitted without groups: call as_prior() "
+                "without group."
+            )
+        prior = prior_from_draws(draws, layer_sizes, self._fitted_likelihood().name)
+        return dataclasses.replace(prior, **self._prior_target())
 
     # Prediction.
 

@@ -114,6 +114,12 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         population's plus the layer's spread between groups times the group's own
         standard-normal offsets (a non-centred hierarchy), so groups with few rows borrow
         strength from the others ("Groups" in the user guide). Ignored without groups.
+    prior : NetworkPrior or None, default=None
+        An informed prior: another fitted model's posterior, from its
+        :meth:`as_prior`, gives every weight and bias its own ``Normal(mean, sd)`` prior
+        (``prior_scale`` is then unused) and ADVI's starting means, for a fit on few rows
+        of a related task (transfer learning; "Groups" in the user guide). The network
+        must have the same layer sizes and outputs. None: ``Normal(0, prior_scale)``.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``: a dict
         ``{label: weight}``, or "balanced" for ``n_samples / (n_classes * count)``, as in
@@ -250,6 +256,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         nuts_sampler="auto",
         init_std=0.05,
         group_layers="last",
+        prior=None,
         class_weight=None,
         warm_start=False,
         random_state=None,
@@ -277,6 +284,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
             nuts_sampler=nuts_sampler,
             init_std=init_std,
             group_layers=group_layers,
+            prior=prior,
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,

@@ -193,6 +193,7 @@ class CompiledADVI:
         monitor: Callable[[Posterior], float] | None = None,
         verbose: bool = False,
         group_index: np.ndarray | None = None,
+        prior: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> ADVIResult:
         """Run ADVI for ``arch`` on ``(X, y)`` from the posterior ``init`` until it stops or
         ``max_iter``.
@@ -205,14 +206,14 @@ class CompiledADVI:
         a monitor the result is the best-scoring posterior seen, otherwise the last.
 
         A grouped ``arch`` takes each row's group in ``group_index`` (integers from 0 to
-        ``arch.n_groups - 1``).
+        ``arch.n_groups - 1``); one with an informed prior takes its ``(means, sds)``.
         """
         if arch.graph_key != self.key:
             raise ValueError(f"This engine fits {self.key}, not {arch}.")
         network = self.network
         n_groups = arch.n_groups if arch.group_layers else None
         network.set_data(
-            network.data(X, y, sample_weight, total_size, prior_scale, group_index, n_groups)
+            network.data(X, y, sample_weight, total_size, prior_scale, group_index, n_groups, prior)
         )
         network.set_layer_sizes(arch.layer_sizes)
         self.learning_rate.set_value(np.float64(learning_rate))

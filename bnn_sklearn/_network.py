@@ -40,6 +40,10 @@ class Architecture:
     group (empty: one network for every row); ``n_groups`` is the number of groups. ADVI's
     engine takes the number of groups as data (it is not in the :attr:`graph_key`); NUTS's
     compiled model is one per number of groups.
+
+    ``informed_prior`` gives every weight and bias its own ``Normal(mean, sd)`` prior, the
+    means and sds shared vectors set with the data (see
+    :class:`~bnn_sklearn._priors.NetworkPrior`), in place of ``Normal(0, prior_scale)``.
     """
 
     n_features: int
@@ -51,6 +55,7 @@ class Architecture:
     likelihood: str
     group_layers: tuple[int, ...] = ()
     n_groups: int = 0
+    informed_prior: bool = False
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
@@ -66,6 +71,7 @@ class Architecture:
             self.batch_size,
             self.likelihood,
             self.group_layers,
+            self.informed_prior,
         )
 
 
@@ -85,6 +91,7 @@ class GraphKey:
     batch_size: int | None
     likelihood: str
     group_layers: tuple[int, ...] = ()
+    informed_prior: bool = False
 
 
 #: Names of a grouped model's own free variables, after the likelihood's: the log of each
@@ -140,6 +147,8 @@ class NetworkModel:
     layer_sizes: tuple[pytensor.compile.SharedVariable | int, ...] | None = None
     group_index: pytensor.compile.SharedVariable | None = None
     n_groups: pytensor.compile.SharedVariable | int | None = None
+    prior_mean: pytensor.compile.SharedVariable | None = None
+    prior_sd: pytensor.compile.SharedVariable | None = None
 
     def set_layer_sizes(self, layer_sizes: tuple[int, ...]) -> None:
         """Size the layers (a model built with ``shared_sizes=True`` only)."""
@@ -152,12 +161,21 @@ class NetworkModel:
                 var.set_value(np.int64(size))
 
     def data(
-        self, X, y, sample_weight, total_size, prior_scale, group_index=None, n_groups=None
+        self,
+        X,
+        y,
+        sample_weight,
+        total_size,
+        prior_scale,
+        group_index=None,
+        n_groups=None,
+        prior=None,
     ) -> dict[str, np.ndarray]:
         """The values of the shared variables for a fit, by the variables' names.
 
         A grouped model also takes each row's group (integers from 0) and the number of
-        groups; an ungrouped one refuses them.
+        groups; an ungrouped one refuses them. A model with an informed prior takes its
+        ``(means, sds)`` of the weights and biases in the flat layout.
         """
         values = {
             "X": X,
@@ -176,6 +194,11 @@ class NetworkModel:
                     raise ValueError(f"This model has {self.n_groups} groups, not {n_groups}.")
             else:
                 values["n_groups"] = np.int64(n_groups)
+        if (prior is None) != (self.prior_mean is None):
+            raise ValueError("An informed prior's model needs its means and sds exactly then.")
+        if prior is not None:  # in place of prior_scale, which the graph then lacks
+            del values["prior_scale"]
+            values["prior_mean"], values["prior_sd"] = (np.asarray(p, np.float64) for p in prior)
         return values
 
     def set_data(self, values: dict[str, np.ndarray]) -> None:
@@ -233,16 +256,19 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
         n_groups = pytensor.shared(np.int64(n_groups), name="n_groups")
     with pm.Model() as model:
         data = (X, y, sample_weight, group_index) if grouped else (X, y, sample_weight)
+        priors = _layer_priors(sizes, prior_scale, arch.informed_prior)
         if arch.batch_size is not None:
             data = pm.Minibatch(*data, batch_size=arch.batch_size)
         X_obs, y_obs, weight_obs, *group_obs = data
         # Created in the flat layout's order: the layers, the likelihood's, the groups'.
         layers = [
             (
-                pm.Normal(f"w_{i}", 0.0, prior_scale, shape=(n_in, n_out)),
-                pm.Normal(f"b_{i}", 0.0, prior_scale, shape=(n_out,)),
+                pm.Normal(f"w_{i}", *w_prior, shape=(n_in, n_out)),
+                pm.Normal(f"b_{i}", *b_prior, shape=(n_out,)),
             )
-            for i, (n_in, n_out) in enumerate(pairwise(sizes))
+            for i, ((n_in, n_out), (w_prior, b_prior)) in enumerate(
+                zip(pairwise(sizes), priors.layers)
+            )
         ]
         extras = [
             pm.Normal(name, mean, sd)
@@ -278,7 +304,38 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
         layer_sizes=sizes if shared_sizes else None,
         group_index=group_index if grouped else None,
         n_groups=n_groups if grouped else None,
+        prior_mean=priors.mean,
+        prior_sd=priors.sd,
     )
+
+
+@dataclass
+class _LayerPriors:
+    """Each layer's ``((weights' mean, sd), (biases' mean, sd))`` and the shared vectors
+    of an informed prior (None for ``Normal(0, prior_scale)``)."""
+
+    layers: list
+    mean: pytensor.compile.SharedVariable | None
+    sd: pytensor.compile.SharedVariable | None
+
+
+def _layer_priors(sizes, prior_scale, informed: bool) -> _LayerPriors:
+    if not informed:
+        flat = ((0.0, prior_scale), (0.0, prior_scale))
+        return _LayerPriors([flat] * (len(sizes) - 1), None, None)
+    # Of the right size where the sizes are integers (a sampler reads shapes from them).
+    fixed = all(isinstance(n, int) for n in sizes)
+    size = sum(n_in * n_out + n_out for n_in, n_out in pairwise(sizes)) if fixed else 1
+    mean = pytensor.shared(np.zeros(size), shape=(None,), name="prior_mean")
+    sd = pytensor.shared(np.ones(size), shape=(None,), name="prior_sd")
+    layers, start = [], 0
+    for n_in, n_out in pairwise(sizes):
+        stop = start + n_in * n_out
+        weights = tuple(v[start:stop].reshape((n_in, n_out)) for v in (mean, sd))
+        biases = tuple(v[stop : stop + n_out] for v in (mean, sd))
+        layers.append((weights, biases))
+        start = stop + n_out
+    return _LayerPriors(layers, mean, sd)
 
 
 def _group_layers(layers, sizes, group_layers, n_groups, rows_group):

@@ -77,6 +77,7 @@ class CompiledNUTS:
         y: np.ndarray,
         *,
         group_index: np.ndarray | None = None,
+        prior: tuple[np.ndarray, np.ndarray] | None = None,
         sample_weight: np.ndarray,
         prior_scale: float,
         sampler: str,
@@ -88,10 +89,13 @@ class CompiledNUTS:
         seed: int,
         verbose: bool,
     ) -> NUTSResult:
-        """Sample the posterior given ``(X, y)`` (and each row's group, for a grouped
-        architecture) with ``sampler`` ("nutpie" or "pymc")."""
+        """Sample the posterior given ``(X, y)`` (each row's group, for a grouped
+        architecture; the means and sds of an informed prior) with ``sampler`` ("nutpie"
+        or "pymc")."""
         n_groups = self.arch.n_groups if group_index is not None else None
-        data = self.network.data(X, y, sample_weight, len(X), prior_scale, group_index, n_groups)
+        data = self.network.data(
+            X, y, sample_weight, len(X), prior_scale, group_index, n_groups, prior
+        )
         settings = dict(
             chains=chains,
             tune=tune,

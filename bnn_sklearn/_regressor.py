@@ -112,6 +112,12 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         population's plus the layer's spread between groups times the group's own
         standard-normal offsets (a non-centred hierarchy), so groups with few rows borrow
         strength from the others ("Groups" in the user guide). Ignored without groups.
+    prior : NetworkPrior or None, default=None
+        An informed prior: another fitted model's posterior, from its
+        :meth:`as_prior`, gives every weight and bias its own ``Normal(mean, sd)`` prior
+        (``prior_scale`` is then unused) and ADVI's starting means, for a fit on few rows
+        of a related task (transfer learning; "Groups" in the user guide). The network
+        must have the same layer sizes and outputs. None: ``Normal(0, prior_scale)``.
     warm_start : bool, default=False
         When True and the model is fitted, ``fit`` continues ADVI from the current
         posterior; the target keeps the standardisation of the first fit.
@@ -227,6 +233,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         nuts_sampler="auto",
         init_std=0.05,
         group_layers="last",
+        prior=None,
         warm_start=False,
         random_state=None,
         verbose=False,
@@ -253,6 +260,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             nuts_sampler=nuts_sampler,
             init_std=init_std,
             group_layers=group_layers,
+            prior=prior,
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
@@ -340,6 +348,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         y = np.asarray(y, dtype=np.float64)
         if continuing:
             mean, scale = self.y_mean_, self.y_scale_
+        elif self.prior is not None and self.prior.target_scale is not None:
+            # The prior's weights are in the units of its model's standardised target.
+            mean, scale = self.prior.target_mean, self.prior.target_scale
         else:
             mean, scale = _weighted_mean_and_scale(y, sample_weight)
         likelihood = regression_likelihood(self.noise == "heteroscedastic")
@@ -351,6 +362,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             stratify=False,
             state={"y_mean_": mean, "y_scale_": scale},
         )
+
+    def _prior_target(self) -> dict:
+        return {"target_mean": float(self.y_mean_), "target_scale": float(self.y_scale_)}
 
     def _fitted_likelihood(self) -> Likelihood:
         return regression_likelihood(heteroscedastic=self.log_noise_mean_ is None)
