@@ -154,6 +154,14 @@ def test_one_group_fits_as_the_ungrouped_network(moons):
     assert abs(accuracy - np.mean(ungrouped.predict(X) == y)) < 0.03
 
 
+def test_minibatches_carry_each_rows_group(flipped):
+    X, y, groups = flipped
+    clf = BayesianMLPClassifier(**{**GROUPED, "batch_size": 40, "max_iter": 3000})
+    clf.fit(X[:160], y[:160], groups=groups[:160])
+    accuracy = np.mean(clf.predict(X[160:], groups=groups[160:]) == y[160:])
+    assert accuracy > 0.85
+
+
 def test_sample_weights_still_weigh_rows_in_a_grouped_fit(flipped):
     X, y, groups = flipped
     weights = np.where(groups == "south", 0.0, 1.0)
