@@ -59,7 +59,20 @@ class NetworkPrior:
         object.__setattr__(self, "sd", sd)
 
     def check(self, layer_sizes: tuple[int, ...], likelihood: str) -> None:
-        """Refuse a network this prior does not describe (a ValueError that says why)."""
+        """Refuse a network this prior does not describe.
+
+        Parameters
+        ----------
+        layer_sizes : tuple of int
+            The layer sizes of the network to be fitted.
+        likelihood : str
+            Its likelihood's name.
+
+        Raises
+        ------
+        ValueError
+            When the layer sizes or the likelihood differ from the prior's, saying which.
+        """
         if tuple(layer_sizes) != self.layer_sizes or likelihood != self.likelihood:
             raise ValueError(
                 f"prior describes a network of layer sizes {self.layer_sizes} with a "
@@ -69,7 +82,18 @@ class NetworkPrior:
             )
 
     def widened(self, factor: float) -> NetworkPrior:
-        """The same prior with every sd multiplied by ``factor`` (> 1 trusts it less)."""
+        """The same prior with every sd multiplied by ``factor``.
+
+        Parameters
+        ----------
+        factor : float
+            Positive; above 1 trusts the prior less, below 1 more.
+
+        Returns
+        -------
+        prior : NetworkPrior
+            The widened prior (this one is unchanged).
+        """
         if not factor > 0:
             raise ValueError(f"factor must be positive, got {factor!r}.")
         return NetworkPrior(

@@ -206,3 +206,16 @@ def test_hierarchical_script_quick_run(tmp_path, monkeypatch):
     assert (tmp_path / "again" / "hierarchical_quick.md").read_text().split("\n", 1)[1] == (
         table.split("\n", 1)[1]
     )
+
+
+def test_hierarchical_regression_quick_run(tmp_path, monkeypatch):
+    run_script("hierarchical", monkeypatch, "--regression", "--quick", "--out", str(tmp_path))
+    lines = (tmp_path / "hierarchical_regression_quick.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["model"].split(",")[0] for r in records] == [
+        "pooled (one network)",
+        "hierarchical ADVI",
+        "separate (one network per group)",
+    ]
+    assert all(0 <= r["coverage_90"] <= 1 and r["rmse"] > 0 for r in records)
+    assert "| model | test RMSE |" in (tmp_path / "hierarchical_regression_quick.md").read_text()
