@@ -333,7 +333,8 @@ def regression_table(records: list[dict]) -> str:
 def table(records: list[dict]) -> str:
     names = list(dict.fromkeys(r["model"] for r in records))
     lines = [
-        "| model | test accuracy | test log loss | fit seconds | spread by layer |",
+        "| model | test accuracy | test log loss | fit seconds "
+        "| spread by layer (weights / biases) |",
         "|---|---|---|---|---|",
     ]
     for name in names:
@@ -342,7 +343,7 @@ def table(records: list[dict]) -> str:
         if "spread" in rows[0]:
             mean = np.mean([r["spread"] for r in rows], axis=0)
             layers = rows[0]["group_layers"]
-            spread = ", ".join(f"{layer}: {s:.2f}" for layer, s in zip(layers, mean))
+            spread = ", ".join(f"{i}: {w:.2f} / {b:.2f}" for i, (w, b) in zip(layers, mean))
         lines.append(
             f"| {name} | {np.mean([r['accuracy'] for r in rows]):.3f} "
             f"| {np.mean([r['log_loss'] for r in rows]):.3f} "

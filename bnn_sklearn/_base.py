@@ -110,8 +110,8 @@ FITTED_ATTRIBUTES = {
     "group_offsets_mean_": 4,
     "group_offsets_std_": 4,
 }
-#: Where a grouped fit starts each varying layer's spread between groups (the mean of its
-#: log is the log of this); the groups' offsets start at 0.
+#: Where a grouped fit starts the spreads between groups (the mean of each one's log is the
+#: log of this); the groups' offsets start at 0.
 INITIAL_GROUP_SCALE = 0.1
 #: Most posterior draws behind each early-stopping check of the validation loss.
 EARLY_STOPPING_DRAWS = 100
@@ -594,8 +594,8 @@ class BaseBayesianMLP(BaseEstimator):
         mean = np.r_[flatten_layers(self.coefs_mean_, self.intercepts_mean_), extra_mean]
         std = np.r_[flatten_layers(self.coefs_std_, self.intercepts_std_), extra_std]
         if getattr(self, "groups_", None) is not None:
-            mean = np.r_[mean, self.group_log_scale_mean_, self.group_offsets_mean_.ravel()]
-            std = np.r_[std, self.group_log_scale_std_, self.group_offsets_std_.ravel()]
+            mean = np.r_[mean, self.group_log_scale_mean_.ravel(), self.group_offsets_mean_.ravel()]
+            std = np.r_[std, self.group_log_scale_std_.ravel(), self.group_offsets_std_.ravel()]
         return layer_sizes, Posterior(mean, std, self.posterior_cholesky_, self.posterior_draws_)
 
     def _group_layout(self) -> GroupLayout:
@@ -644,8 +644,8 @@ class BaseBayesianMLP(BaseEstimator):
             group_state = {
                 "groups_": grouping.labels,
                 "group_layers_": np.array(grouping.layers, dtype=np.int64),
-                "group_log_scale_mean_": group_mean[0],
-                "group_log_scale_std_": group_std[0],
+                "group_log_scale_mean_": group_mean[0].reshape(-1, 2),
+                "group_log_scale_std_": group_std[0].reshape(-1, 2),
                 "group_offsets_mean_": group_mean[1],
                 "group_offsets_std_": group_std[1],
             }
@@ -944,7 +944,7 @@ def _n_extra(targets: Targets) -> int:
 def _initial_group_means(population: np.ndarray, layout: GroupLayout) -> np.ndarray:
     """``population``'s starting means followed by the groups': every spread at
     ``INITIAL_GROUP_SCALE``, every offset 0 (each group starts as the population)."""
-    log_scale = np.full(len(layout.group_layers), np.log(INITIAL_GROUP_SCALE))
+    log_scale = np.full(layout.n_scales, np.log(INITIAL_GROUP_SCALE))
     offsets = np.zeros((layout.n_groups, layout.n_offsets))
     return layout.join(population, log_scale, offsets)
 
@@ -974,8 +974,8 @@ def _group_state_problems(model: BaseBayesianMLP, sizes: tuple[int, ...]) -> lis
     if np.ndim(model.groups_) != 1 or len(model.groups_) == 0:
         problems.append(f"group labels of shape {np.shape(model.groups_)}")
     expected = {
-        "group_log_scale_mean_": (len(layers),),
-        "group_log_scale_std_": (len(layers),),
+        "group_log_scale_mean_": (len(layers), 2),
+        "group_log_scale_std_": (len(layers), 2),
         "group_offsets_mean_": (layout.n_groups, layout.n_offsets),
         "group_offsets_std_": (layout.n_groups, layout.n_offsets),
     }

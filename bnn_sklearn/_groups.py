@@ -1,10 +1,11 @@
 """Groups of rows: their labels, the layout of a grouped posterior, and its NumPy predictive.
 
-A grouped network (``fit(X, y, groups=...)``) has, beside the population's weights, one
-spread per varying layer and every group's standardised offsets; group ``g``'s varying
-layer is ``population + spread * offsets[g]``. This module turns posterior draws of that
-into ordinary networks (one per group, or one for a group never seen) and runs the rows
-of each group through their group's network. Nothing here touches PyMC or PyTensor.
+A grouped network (``fit(X, y, groups=...)``) has, beside the population's weights, a
+spread of the weights and one of the biases of each varying layer, and every group's
+standardised offsets; group ``g``'s varying layer is ``population + spread * offsets[g]``.
+This module turns posterior draws of that into ordinary networks (one per group, or one
+for a group never seen) and runs the rows of each group through their group's network.
+Nothing here touches PyMC or PyTensor.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ class GroupLayout:
     """Where the parts of a grouped posterior sit in its flat parameter vector.
 
     The flat layout is the ungrouped network's (``w_0.ravel(), b_0, ...``, then the
-    likelihood's ``n_extra`` parameters), then the log spread of each layer in
-    ``group_layers``, then the ``(n_groups, n_offsets)`` offsets row by row. One group's
+    likelihood's ``n_extra`` parameters), then the log spreads of the weights and of the
+    biases of each layer in ``group_layers`` (two per layer, weights first), then the
+    ``(n_groups, n_offsets)`` offsets row by row. One group's
     offsets hold, for each varying layer in order, its weights (raveled) then its biases:
     the same order as that layer's part of the population's vector.
     """
@@ -60,12 +62,17 @@ class GroupLayout:
     @property
     def size(self) -> int:
         """Every parameter of the grouped posterior."""
-        return self.n_population + len(self.group_layers) + self.n_groups * self.n_offsets
+        return self.n_population + self.n_scales + self.n_groups * self.n_offsets
+
+    @property
+    def n_scales(self) -> int:
+        """Log spreads: one of the weights and one of the biases per varying layer."""
+        return 2 * len(self.group_layers)
 
     def split(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The population's part, the log spreads and the offsets ``(..., n_groups,
-        n_offsets)`` of flat vectors ``(..., size)``."""
-        n_pop, n_scales = self.n_population, len(self.group_layers)
+        """The population's part, the log spreads ``(..., n_scales)`` and the offsets
+        ``(..., n_groups, n_offsets)`` of flat vectors ``(..., size)``."""
+        n_pop, n_scales = self.n_population, self.n_scales
         offsets = flat[..., n_pop + n_scales :]
         return (
             flat[..., :n_pop],
@@ -83,13 +90,14 @@ class GroupLayout:
 
     def network(self, population, log_scale, offsets) -> np.ndarray:
         """Ungrouped flat vectors ``(n_draws, n_population)`` of one group's network: the
-        population's, with each varying layer moved by its spread times the group's
-        ``offsets`` ``(n_draws, n_offsets)``."""
+        population's, with each varying layer's weights (biases) moved by their spread
+        times the group's ``offsets`` ``(n_draws, n_offsets)``."""
         network = population.copy()
         starts, at = self._layer_starts, 0
         for k, i in enumerate(self.group_layers):
-            width = starts[i + 1] - starts[i]
-            scale = np.exp(log_scale[:, k : k + 1])
+            width, n_biases = starts[i + 1] - starts[i], self.layer_sizes[i + 1]
+            spreads = np.exp(log_scale[:, 2 * k : 2 * k + 2])
+            scale = np.repeat(spreads, [width - n_biases, n_biases], axis=1)
             network[:, starts[i] : starts[i + 1]] += scale * offsets[:, at : at + width]
             at += width
         return network

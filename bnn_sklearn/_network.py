@@ -94,8 +94,9 @@ class GraphKey:
     informed_prior: bool = False
 
 
-#: Names of a grouped model's own free variables, after the likelihood's: the log of each
-#: varying layer's spread between groups, and every group's standardised offsets.
+#: Names of a grouped model's own free variables, after the likelihood's: the spreads
+#: between groups of each varying layer's weights and of its biases, and every group's
+#: standardised offsets.
 GROUP_PARAMETERS = ("group_scale", "group_offsets")
 #: Scale of the half-normal prior on each varying layer's spread between groups.
 GROUP_SCALE_PRIOR = 1.0
@@ -116,7 +117,10 @@ def parameter_shapes(layer_sizes, likelihood: str, group_layers=(), n_groups=Non
     layers = [shape for n_in, n_out in pairwise(layer_sizes) for shape in ((n_in, n_out), (n_out,))]
     shapes = layers + [()] * len(LIKELIHOODS[likelihood].extra_parameters)
     if group_layers:
-        shapes += [(len(group_layers),), (n_groups, group_offset_size(layer_sizes, group_layers))]
+        shapes += [
+            (2 * len(group_layers),),
+            (n_groups, group_offset_size(layer_sizes, group_layers)),
+        ]
     return shapes
 
 
@@ -227,9 +231,10 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
     the graph then serves every architecture of ``arch.graph_key``.
 
     Grouped (``arch.group_layers``): each varying layer ``i`` has the population's weights
-    and biases ``w_i``, ``b_i`` as above, one spread ``s`` (``group_scale``, half-normal)
-    and every group's standardised offsets ``z[g]`` (``group_offsets``, standard normal),
-    and group ``g``'s layer is ``w_i + s * z[g]`` (the non-centred hierarchy). Each row
+    and biases ``w_i``, ``b_i`` as above, a spread ``s`` for its weights and one for its
+    biases (``group_scale``, half-normal) and every group's standardised offsets ``z[g]``
+    (``group_offsets``, standard normal), and group ``g``'s layer is ``w_i + s * z[g]``
+    (the non-centred hierarchy). Each row
     goes through its group's network; the rows' groups are the shared integer vector
     ``group_index``, and the number of groups is a shared integer with ``shared_sizes``.
     """
@@ -340,11 +345,13 @@ def _layer_priors(sizes, prior_scale, informed: bool) -> _LayerPriors:
 
 def _group_layers(layers, sizes, group_layers, n_groups, rows_group):
     """``layers`` with each varying layer's weights and biases those of each row's group:
-    ``(rows, n_in, n_out)`` and ``(rows, n_out)``, the population's plus the layer's spread
-    times the group's offsets (created here, after every other free variable)."""
+    ``(rows, n_in, n_out)`` and ``(rows, n_out)``, the population's plus the spread of the
+    layer's weights (or biases) times the group's offsets (created here, after every other
+    free variable). Weights and biases get a spread each: measured on grouped sines, one
+    spread for both kept the biases' from following the groups' levels."""
     import pymc as pm
 
-    scale = pm.HalfNormal("group_scale", GROUP_SCALE_PRIOR, shape=(len(group_layers),))
+    scale = pm.HalfNormal("group_scale", GROUP_SCALE_PRIOR, shape=(2 * len(group_layers),))
     offsets = pm.Normal(
         "group_offsets", 0.0, 1.0, shape=(n_groups, group_offset_size(sizes, group_layers))
     )
@@ -357,8 +364,8 @@ def _group_layers(layers, sizes, group_layers, n_groups, rows_group):
         b_offsets = offsets[:, start : start + n_out]
         start = start + n_out
         layers[i] = (
-            (weights + scale[k] * w_offsets)[rows_group],
-            (bias + scale[k] * b_offsets)[rows_group],
+            (weights + scale[2 * k] * w_offsets)[rows_group],
+            (bias + scale[2 * k + 1] * b_offsets)[rows_group],
         )
     return layers
 

@@ -109,9 +109,10 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         With ``fit(X, y, groups=...)``: the layers whose weights and biases vary by
         group ("last": the output layer; "all"; or layer indices, 0 for the input
         layer's weights, -1 for the output layer's). Each group's layer is the
-        population's plus the layer's spread between groups times the group's own
-        standard-normal offsets (a non-centred hierarchy), so groups with few rows borrow
-        strength from the others ("Groups" in the user guide). Ignored without groups.
+        population's plus the layer's spread between groups (one for its weights, one
+        for its biases) times the group's own standard-normal offsets (a non-centred
+        hierarchy), so groups with few rows borrow strength from the others ("Groups" in
+        the user guide). Ignored without groups.
     prior : NetworkPrior or None, default=None
         An informed prior: another fitted model's posterior, from its
         :meth:`as_prior`, gives every weight and bias its own ``Normal(mean, sd)`` prior
@@ -158,10 +159,11 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         The sorted group labels seen by a fit with ``groups``; None without groups.
     group_layers_ : ndarray of int or None
         The layers that vary by group (indices from 0); None without groups.
-    group_log_scale_mean_, group_log_scale_std_ : ndarray of shape (n_group_layers,) or None
-        Posterior mean and standard deviation of the log of each varying layer's spread
-        between groups (the standard deviation of a weight across groups); None without
-        groups. A large spread means the groups need different weights there.
+    group_log_scale_mean_, group_log_scale_std_ : ndarray of shape (n_group_layers, 2) or None
+        Posterior mean and standard deviation of the log of each varying layer's spreads
+        between groups, of its weights (first column) and of its biases (second): the
+        standard deviation of a weight or bias across groups. None without groups. A
+        large spread means the groups need different weights there.
     group_offsets_mean_, group_offsets_std_ : ndarray of shape (n_groups, n_offsets) or None
         Posterior mean and standard deviation of each group's standardised offsets: for
         each varying layer in order, its weights (raveled) then its biases. Group ``g``'s

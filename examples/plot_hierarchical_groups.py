@@ -68,7 +68,7 @@ scores = {
 }
 for name, proba in scores.items():
     print(f"{name:>12}: accuracy {np.mean((proba > 0.5) == y[test]):.3f}")
-print("spread of the output layer between groups:", np.exp(hierarchical.group_log_scale_mean_))
+print("output layer spreads (weights, biases):", np.exp(hierarchical.group_log_scale_mean_))
 
 # %%
 # Each group's decision surface: the hierarchical network's (top) beside the separate

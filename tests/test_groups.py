@@ -50,15 +50,18 @@ def grouped_fit(flipped):
 
 def test_a_groups_network_moves_only_the_varying_layers():
     layout = GroupLayout((2, 3, 1), (1,), n_groups=2, n_extra=0)
-    assert (layout.n_population, layout.n_offsets, layout.size) == (13, 4, 13 + 1 + 8)
+    assert (layout.n_population, layout.n_offsets, layout.size) == (13, 4, 13 + 2 + 8)
     rng = np.random.default_rng(0)
     flat = rng.normal(size=(5, layout.size))
     population, log_scale, offsets = layout.split(flat)
     np.testing.assert_array_equal(layout.join(population, log_scale, offsets), flat)
     network = layout.network(population, log_scale, offsets[:, 1])
     np.testing.assert_array_equal(network[:, :9], population[:, :9])  # the first layer
-    expected = population[:, 9:] + np.exp(log_scale) * offsets[:, 1]
-    np.testing.assert_allclose(network[:, 9:], expected)
+    # The second layer's three weights move by their spread, its bias by its own.
+    weights = population[:, 9:12] + np.exp(log_scale[:, :1]) * offsets[:, 1, :3]
+    np.testing.assert_allclose(network[:, 9:12], weights)
+    bias = population[:, 12] + np.exp(log_scale[:, 1]) * offsets[:, 1, 3]
+    np.testing.assert_allclose(network[:, 12], bias)
 
 
 @pytest.mark.parametrize(
@@ -305,12 +308,15 @@ def test_nuts_samples_a_grouped_network(flipped):
         warnings.simplefilter("ignore", ConvergenceWarning)  # short chains may warn
         clf = BayesianMLPClassifier(hidden_layer_sizes=(8,), **settings)
         clf.fit(X[:160], y[:160], groups=groups[:160])
-    assert clf.posterior_draws_.shape == (100, 33 + 1 + 4 * 9)
+    assert clf.posterior_draws_.shape == (100, 33 + 2 + 4 * 9)
+    assert clf.group_log_scale_mean_.shape == (1, 2)
     assert clf.group_offsets_mean_.shape == (4, 9)
     test = slice(160, None)
     accuracy = np.mean(clf.predict(X[test], groups=groups[test]) == y[test])
     assert accuracy > 0.85
     assert np.mean(clf.predict(X[test]) == y[test]) < 0.75
-    # The spread enters the flat draws as its log, as ADVI fits it.
-    spread = np.exp(clf.posterior_draws_[:, 33])
-    assert np.all(spread > 0) and np.median(spread) > 0.5
+    # The spreads enter the flat draws as logs, as ADVI fits them; the groups' weights
+    # differ (their signs flip), so the spread of the weights is large.
+    spread = np.exp(clf.posterior_draws_[:, 33:35])
+    assert np.all(spread > 0) and np.median(spread[:, 0]) > 0.5
+    np.testing.assert_allclose(clf.group_log_scale_mean_[0], np.log(spread).mean(0))
