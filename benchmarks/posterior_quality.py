@@ -1,11 +1,12 @@
-"""ADVI held against NUTS on the seed: the same network, two posteriors.
+"""ADVI and MILE held against NUTS on the seed: the same network, three posteriors.
 
 Fits the default network to the seed's data (1000 moons, standardised, half for training)
-with mean-field ADVI (the defaults) and with NUTS (``method="nuts"``, its defaults), and
+with mean-field ADVI (the defaults), with MILE (``method="mile"``: ADVI members, then a
+short NUTS chain from each) and with NUTS (``method="nuts"``), each at its defaults, and
 reports, per posterior:
 
 - test accuracy and log loss, fit seconds (each architecture compiled before the timing);
-- how far ADVI's surfaces are from NUTS's: mean absolute difference of the probability
+- how far ADVI's and MILE's surfaces are from NUTS's: mean absolute difference of the probability
   and of ``predict_std`` on the 100 x 100 grid over [-3, 3]^2;
 - out-of-distribution AUROC of ``predict_std`` (and of the epistemic part): 200 held-out
   training-range points ("near") against 200 points of [-5, 5]^2 more than 1.5 from any
@@ -48,14 +49,19 @@ GRID = np.mgrid[-3:3:100j, -3:3:100j].reshape(2, -1).T
 
 def posteriors(quick: bool, nuts_sampler: str) -> dict:
     nuts = dict(method="nuts", nuts_sampler=nuts_sampler)
+    mile = dict(nuts, method="mile")
     if quick:  # the test suite's network (8,): no extra compile
         small = dict(hidden_layer_sizes=(8,), random_state=0)
         return {
             "ADVI": BayesianMLPClassifier(max_iter=300, tol=None, n_draws=100, **small),
+            "MILE": BayesianMLPClassifier(
+                max_iter=300, tol=None, chains=2, tune=30, draws=20, **mile, **small
+            ),
             "NUTS": BayesianMLPClassifier(chains=2, tune=50, draws=50, **nuts, **small),
         }
     return {
         "ADVI": BayesianMLPClassifier(random_state=0),
+        "MILE": BayesianMLPClassifier(random_state=0, **mile),
         "NUTS": BayesianMLPClassifier(random_state=0, **nuts),
     }
 

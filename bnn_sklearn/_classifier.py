@@ -36,15 +36,20 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         Standard deviation of the ``Normal(0, prior_scale)`` prior on every weight and
         bias; smaller values regularise more (the Bayesian analogue of L2). The prior
         assumes inputs of unit scale: standardise them.
-    method : {"advi", "fullrank_advi", "nuts"}, default="advi"
+    method : {"advi", "fullrank_advi", "mile", "nuts"}, default="advi"
         Mean-field ADVI (independent Gaussians), full-rank ADVI (one multivariate
-        Gaussian over all parameters; quadratic in their number), or NUTS: the exact
-        posterior sampled by Hamiltonian Monte Carlo, with nutpie when it is installed
-        (``nuts_sampler``). NUTS takes seconds to minutes instead of ADVI's seconds and
-        uses the full data at every step, but its draws disagree far from the training
-        data where ADVI's agree. The ADVI settings (``batch_size``, ``max_iter``,
-        ``learning_rate``, ``tol``, ``n_iter_no_change``, ``init_std``) do not apply to
-        it; ``early_stopping``, ``warm_start`` and ``partial_fit`` are refused.
+        Gaussian over all parameters; quadratic in their number), MILE, or NUTS: the
+        exact posterior sampled by Hamiltonian Monte Carlo, with nutpie when it is
+        installed (``nuts_sampler``). NUTS takes seconds to minutes instead of ADVI's
+        seconds and uses the full data at every step, but its draws disagree far from
+        the training data where ADVI's agree. The ADVI settings (``batch_size``,
+        ``max_iter``, ``learning_rate``, ``tol``, ``n_iter_no_change``, ``init_std``) do
+        not apply to it; ``early_stopping``, ``warm_start`` and ``partial_fit`` are
+        refused. "mile" fits ``chains`` mean-field ADVI members from different starting
+        weights (with the ADVI settings), then runs one short NUTS chain from each
+        member's mean and predicts from the draws of all chains: most of NUTS's
+        predictive quality at a few times ADVI's cost ("Choosing the method" in the user
+        guide). ``warm_start`` and ``partial_fit`` are refused.
     batch_size : int, "auto" or None, default="auto"
         None fits on the full training set at every iteration. An int fits on random
         minibatches of that many rows (``pm.Minibatch``), the likelihood scaled to the
@@ -81,25 +86,30 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         predict methods. "float32" is faster for bulk scoring and its predictions differ
         from float64 only in the last digits (measured on the benchmarks page). The fit is
         always float64.
-    chains : int, default=2
-        NUTS only: independent Markov chains (run in parallel threads with nutpie).
-    tune : int, default=500
-        NUTS only: warm-up iterations of each chain (step size and mass matrix
-        adaptation), discarded.
-    draws : int, default=250
-        NUTS only: iterations of each chain kept after ``tune``; with the defaults the
-        2 x 250 draws are the ``n_draws=500`` the predict methods use.
-    target_accept : float, default=0.95
-        NUTS only: target acceptance rate of the step-size adaptation (PyMC's default is
-        0.8, which let transitions diverge on the default network's posterior). Raise it
-        further (e.g. 0.99) when a fit still reports divergences.
-    max_treedepth : int, default=8
-        NUTS only: a trajectory has at most ``2**max_treedepth - 1`` leapfrog steps (both
-        samplers default to 10). The default network's posterior makes NUTS build the
-        longest trajectories it may; depth 8 costs a fraction of depth 10's time with the
-        same predictions (see "NUTS" in the user guide).
+    chains : int or "auto", default="auto"
+        NUTS and MILE only: independent Markov chains (run in parallel threads with
+        nutpie); for MILE, the ADVI members, one chain each. "auto": 2 for NUTS, 4 for
+        MILE.
+    tune : int or "auto", default="auto"
+        NUTS and MILE only: warm-up iterations of each chain (step size and mass matrix
+        adaptation), discarded. "auto": 500 for NUTS, 150 for MILE (its chains start
+        at ADVI's means, near the posterior's bulk).
+    draws : int or "auto", default="auto"
+        NUTS and MILE only: iterations of each chain kept after ``tune``. "auto": 250
+        for NUTS (2 x 250 are the ``n_draws=500`` the predict methods use), 100 for MILE.
+    target_accept : float or "auto", default="auto"
+        NUTS and MILE only: target acceptance rate of the step-size adaptation. "auto":
+        0.95 for NUTS (PyMC's default 0.8 let transitions diverge on the default
+        network's posterior; raise it further, e.g. 0.99, when a fit still reports
+        divergences), 0.8 for MILE (0.9 predicted worse on the UCI benchmark).
+    max_treedepth : int or "auto", default="auto"
+        NUTS and MILE only: a trajectory has at most ``2**max_treedepth - 1`` leapfrog
+        steps (both samplers default to 10). "auto": 8 for NUTS, 6 for MILE. The default
+        network's posterior makes NUTS build the longest trajectories it may; depth 8
+        costs a fraction of depth 10's time with the same predictions (see "NUTS" in the
+        user guide).
     nuts_sampler : {"auto", "nutpie", "pymc"}, default="auto"
-        NUTS only: "nutpie" (the ``nuts`` extra: ``pip install nutpie``), PyMC's own
+        NUTS and MILE only: "nutpie" (the ``nuts`` extra: ``pip install nutpie``), PyMC's own
         sampler "pymc", or "auto", nutpie when it is installed. The two give different
         draws for the same ``random_state``; nutpie is several times faster.
     init_std : float, default=0.05
@@ -148,10 +158,10 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
     loss_curve_ : ndarray of shape (`n_iter_`,) or None
         Negative ELBO at every iteration, on the scale of the full training set (also
         for minibatch ADVI); it continues across warm-started fits and ``partial_fit``.
-        None for NUTS.
+        None for NUTS and MILE.
     n_iter_ : int
-        Number of ADVI iterations run, over all continued fits; for NUTS, the iterations
-        of each chain (``tune + draws``).
+        Number of ADVI iterations run, over all continued fits; for NUTS and MILE, the
+        iterations of each chain (``tune + draws``).
     n_samples_seen_ : int or None
         Rows the likelihood was fitted on: those of the last ``fit`` (without the rows
         held out by ``early_stopping``), plus every row passed to ``partial_fit`` since;
@@ -170,25 +180,28 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         parameters in the order ``coefs[0].ravel(), intercepts[0], coefs[1].ravel(), ...``.
         None for mean-field ADVI.
     posterior_draws_ : ndarray of shape (n_kept, n_params) or None
-        NUTS only: the draws the predict methods use, ``min(n_draws, chains * draws)``
+        NUTS and MILE only: the draws the predict methods use, ``min(n_draws, chains * draws)``
         of them evenly spaced over the chains, in the parameter order above;
         ``coefs_mean_`` and the other summaries are the mean and standard deviation of
         all draws. None for ADVI.
     n_divergences_ : int or None
-        NUTS only: divergent transitions after tuning, over all chains. A few are
-        common in network posteriors; many mean the draws are biased (raise
-        ``target_accept``). None for ADVI.
+        NUTS and MILE only: divergent transitions after tuning, over all chains. A few
+        are common in network posteriors; many mean the draws are biased (raise
+        ``target_accept``): a ``ConvergenceWarning`` above 1 % of the transitions (25 %
+        for MILE's short chains). None for ADVI.
     rhat_, ess_ : ndarray of shape (n_params,) or None
-        NUTS only: rank-normalised split R-hat and bulk effective sample size (ArviZ) of
+        NUTS and MILE only: rank-normalised split R-hat and bulk effective sample size (ArviZ) of
         each parameter, in the parameter order above. A network's posterior has many
         equivalent modes (hidden units can swap places, signs can flip), so chains
         that settle in different modes give a large R-hat for the weights while making
         the same predictions: read ``predictive_rhat_`` first. None for ADVI.
     predictive_rhat_ : float or None
-        NUTS only: the largest R-hat of the predicted class probabilities over (up to
-        200) training rows, which does not depend on which mode each chain found. Above
-        1.1 the chains disagree about the fit itself: a ``ConvergenceWarning`` says to
-        raise ``tune`` and ``draws``. None for ADVI.
+        NUTS and MILE only: the largest R-hat of the predicted class probabilities over
+        (up to 200) training rows, which does not depend on which mode each chain found.
+        Above 1.1 NUTS's chains disagree about the fit itself: a ``ConvergenceWarning``
+        says to raise ``tune`` and ``draws``. MILE's chains start at different members'
+        means on purpose, and their disagreement is part of the predictive: it does not
+        warn. None for ADVI.
     draws_seed_ : int
         Seed of the posterior draws shared by every call to the predict methods.
     groups_ : ndarray of shape (n_groups,) or None
@@ -250,11 +263,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         validation_fraction=0.1,
         n_draws=500,
         prediction_dtype="float64",
-        chains=2,
-        tune=500,
-        draws=250,
-        target_accept=0.95,
-        max_treedepth=8,
+        chains="auto",
+        tune="auto",
+        draws="auto",
+        target_accept="auto",
+        max_treedepth="auto",
         nuts_sampler="auto",
         init_std=0.05,
         group_layers="last",

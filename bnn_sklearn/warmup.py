@@ -15,7 +15,8 @@ or from Python, with the estimators you will fit::
 An ADVI engine is compiled for each depth (number of hidden layers), activation, method,
 minibatch size (or full batch) and likelihood (binary or multiclass classifier, noise
 model): one warm-up fit covers every width of its layers and any number of features or
-classes. NUTS compiles for each network shape (features, hidden layer sizes, classes).
+classes. NUTS compiles for each network shape (features, hidden layer sizes, classes);
+MILE needs both: the ADVI engine of its members and the NUTS model of its chains.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def warmup(
         if not isinstance(estimator, BayesianMLPClassifier | BayesianMLPRegressor):
             raise TypeError(f"Only this package's estimators can be warmed up, got {estimator!r}.")
         model = clone(estimator).set_params(max_iter=CHECK_INTERVAL, tol=None, n_draws=10)
-        if model.method == "nuts":
+        if model.method in ("nuts", "mile"):
             model.set_params(chains=1, tune=5, draws=5)
         batch_size = effective_batch_size(
             model.batch_size, (n_samples or FULL_BATCH_ROWS, n_features)
@@ -142,7 +143,7 @@ def main(argv=None) -> None:
         default=["auto"],
         help="none (full batch), auto, or rows per minibatch (default auto)",
     )
-    parser.add_argument("--method", nargs="+", default=["advi"], choices=["advi", "nuts"])
+    parser.add_argument("--method", nargs="+", default=["advi"], choices=["advi", "mile", "nuts"])
     args = parser.parse_args(argv)
     Estimator = BayesianMLPClassifier if args.regression is None else BayesianMLPRegressor
     extra = {} if args.regression is None else {"noise": args.regression}

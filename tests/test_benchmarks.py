@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).parents[1]
@@ -105,11 +106,44 @@ def test_posterior_quality_script_quick_run(tmp_path, monkeypatch):
     assert "| 0.000 / 0.000 |" not in advi_row
     for name, score in [
         ("NUTS", "predict_std"),
+        ("MILE", "predict_std"),
         ("ADVI", "epistemic"),
         ("random forest", "entropy"),
     ]:
         assert f"| {name} | {score} |" in table
     assert (tmp_path / "posterior_quality.png").stat().st_size > 10_000
+
+
+def test_uci_script_quick_run_on_data_in_the_published_layout(tmp_path, monkeypatch):
+    """A small set written in the UCI folders' layout, with a README table of figures."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "uci" / "yacht"
+    folder.mkdir(parents=True)
+    X = rng.normal(size=(60, 3))
+    data = np.c_[X, X[:, 0] - 2 * X[:, 1] + 0.1 * rng.normal(size=60)]
+    np.savetxt(folder / "data.txt", data)
+    np.savetxt(folder / "index_features.txt", [0, 1, 2], fmt="%d")
+    np.savetxt(folder / "index_target.txt", [3], fmt="%d")
+    for split in (0, 1):
+        order = np.random.default_rng(split).permutation(60)
+        np.savetxt(folder / f"index_train_{split}.txt", order[:50], fmt="%d")
+        np.savetxt(folder / f"index_test_{split}.txt", order[50:], fmt="%d")
+    (tmp_path / "uci" / "README.md").write_text(
+        "| set | size | a | b | c |\n|---|---|---|---|---|\n"
+        "| yacht | 308 x 6 | 0.67 / -1.25 | 1.58 / -1.18 | 0.50 / -0.20 |\n"
+    )
+    out = tmp_path / "out"
+    args = ["--quick", "--data", str(tmp_path / "uci"), "--sets", "yacht", "--out", str(out)]
+    run_script("uci", monkeypatch, *args, "--splits", "0", "1", "--methods", "advi")
+    run_script("uci", monkeypatch, *args, "--splits", "1", "--methods", "advi")
+    records = [json.loads(line) for line in (out / "uci.jsonl").open()]
+    # The rerun of split 1 replaced its record.
+    assert [(r["method"], r["split"]) for r in records] == [("advi", 0), ("advi", 1)]
+    assert all(np.isfinite(r["ll"]) and r["rmse"] > 0 for r in records)
+    table = (out / "uci.md").read_text()
+    assert "| yacht | advi | 0,1 |" in table
+    assert "| yacht | MC dropout (published) | 20 splits | -1.25 | 0.67 |" in table
+    assert (out / "uci.png").stat().st_size > 10_000
 
 
 def test_defaults_study_script_quick_run(tmp_path, monkeypatch):

@@ -184,7 +184,10 @@ def test_a_model_fitted_without_groups_refuses_them(moons):
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"early_stopping": True}, "early_stopping=True does not support groups")],
+    [
+        ({"early_stopping": True}, "early_stopping=True does not support groups"),
+        ({"method": "mile"}, "method='mile' does not support groups"),
+    ],
 )
 def test_options_a_grouped_fit_cannot_honour_are_refused(flipped, options, message):
     X, y, groups = flipped
