@@ -9,6 +9,7 @@ network's outputs to predictions and the validation loss.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from dataclasses import dataclass, field
 from functools import partial
@@ -25,6 +26,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _check_sample_weight
 from ._families import FAMILIES
+from ._groups import (
+    GroupLayout,
+    check_group_layers,
+    encode_groups,
+    group_codes,
+    grouped_predictive_draws,
+)
 from ._likelihoods import LIKELIHOODS, Likelihood
 from ._posterior import (
     ACTIVATIONS,
@@ -32,9 +40,11 @@ from ._posterior import (
     ValidationLoss,
     flatten_layers,
     n_parameters,
+    parameter_draws,
     predictive_draws,
     unflatten_layers,
 )
+from ._priors import NetworkPrior, prior_from_draws
 from ._warnings import warn_at_caller
 
 #: With ``batch_size="auto"``, data sets with more rows, or more rows x features (the cost
@@ -71,9 +81,9 @@ def effective_batch_size(
 
 
 #: Version of the pickled fitted state: 1 in bnn_sklearn 0.1, 2 since partial_fit and
-#: early stopping added attributes, 3 since NUTS added draws and diagnostics. Bump it when
-#: fitted attributes change.
-STATE_FORMAT = 3
+#: early stopping added attributes, 3 since NUTS added draws and diagnostics, 4 since
+#: grouped fits added the groups' posterior. Bump it when fitted attributes change.
+STATE_FORMAT = 4
 #: The fitted attributes of both estimators, with the state format that added each
 #: (models saved before it load with None); each estimator adds its own
 #: (``_own_fitted_attributes``).
@@ -94,7 +104,16 @@ FITTED_ATTRIBUTES = {
     "rhat_": 3,
     "ess_": 3,
     "predictive_rhat_": 3,
+    "groups_": 4,
+    "group_layers_": 4,
+    "group_log_scale_mean_": 4,
+    "group_log_scale_std_": 4,
+    "group_offsets_mean_": 4,
+    "group_offsets_std_": 4,
 }
+#: Where a grouped fit starts the spreads between groups (the mean of each one's log is the
+#: log of this); the groups' offsets start at 0.
+INITIAL_GROUP_SCALE = 0.1
 #: Most posterior draws behind each early-stopping check of the validation loss.
 EARLY_STOPPING_DRAWS = 100
 #: The methods that sample with NUTS, and what their sampler parameters' "auto" means:
@@ -128,6 +147,20 @@ class FitRecord:
     ess: np.ndarray | None = None
     predictive_rhat: float | None = None
     warnings: tuple[str, ...] = ()
+    groups: GroupData | None = None
+
+
+@dataclass(frozen=True)
+class GroupData:
+    """The groups of a grouped fit: their sorted labels, each row's index into them, and
+    the layers that vary by group."""
+
+    labels: np.ndarray
+    index: np.ndarray
+    layers: tuple[int, ...]
+
+    def layout(self, layer_sizes: tuple[int, ...], n_extra: int) -> GroupLayout:
+        return GroupLayout(layer_sizes, self.layers, len(self.labels), n_extra)
 
 
 class _Seeds(NamedTuple):
@@ -185,6 +218,8 @@ class BaseBayesianMLP(BaseEstimator):
         "max_treedepth": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "nuts_sampler": [StrOptions({"auto", "nutpie", "pymc"})],
         "init_std": [Interval(Real, 0, None, closed="neither")],
+        "group_layers": [StrOptions({"all", "last"}), "array-like"],
+        "prior": [NetworkPrior, None],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -219,6 +254,8 @@ class BaseBayesianMLP(BaseEstimator):
         max_treedepth,
         nuts_sampler,
         init_std,
+        group_layers,
+        prior,
         warm_start,
         random_state,
         verbose,
@@ -243,6 +280,8 @@ class BaseBayesianMLP(BaseEstimator):
         self.max_treedepth = max_treedepth
         self.nuts_sampler = nuts_sampler
         self.init_std = init_std
+        self.group_layers = group_layers
+        self.prior = prior
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -283,23 +322,37 @@ class BaseBayesianMLP(BaseEstimator):
         if total_size is not None and not (isinstance(total_size, Integral) and total_size > 0):
             raise ValueError(f"total_size must be a positive integer, got {total_size!r}.")
 
-    def _fit(self, X, y, sample_weight, *, continuing, incremental, classes=None, total_size=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight,
+        *,
+        continuing,
+        incremental,
+        classes=None,
+        total_size=None,
+        groups=None,
+    ):
         # On any error or interrupt the estimator is left exactly as it was.
         before = dict(self.__dict__)
         try:
             return self._fit_unguarded(
-                X, y, sample_weight, continuing, incremental, classes, total_size
+                X, y, sample_weight, continuing, incremental, classes, total_size, groups=groups
             )
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
 
-    def _fit_unguarded(self, X, y, sample_weight, continuing, incremental, classes, total_size):
+    def _fit_unguarded(
+        self, X, y, sample_weight, continuing, incremental, classes, total_size, groups=None
+    ):
         # PyMC is imported here, not at module level: prediction never needs it.
         from ._network import Architecture
 
         self._check_method_options(continuing)
+        self._check_group_options(groups, continuing)
         hidden = self._validate_hidden_layer_sizes()
         X, y = validate_data(
             self, X, y, dtype=np.float64, reset=not continuing, y_numeric=self._numeric_targets
@@ -307,6 +360,12 @@ class BaseBayesianMLP(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
+        grouping = None
+        if groups is not None:
+            labels, index = encode_groups(groups, X.shape[0])
+            grouping = GroupData(
+                labels, index, check_group_layers(self.group_layers, len(hidden) + 1)
+            )
         targets = self._encode_targets(
             y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
@@ -320,17 +379,30 @@ class BaseBayesianMLP(BaseEstimator):
                 method,
                 batch_size,
                 targets.likelihood,
+                () if grouping is None else grouping.layers,
+                0 if grouping is None else len(grouping.labels),
+                self.prior is not None,
             )
+
+        if self.prior is not None:
+            self.prior.check(architecture(None).layer_sizes, targets.likelihood)
 
         rng = check_random_state(self.random_state)
         seeds = _Seeds(*(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=4)))
         if self.method == "nuts":
-            record = self._fit_nuts(architecture(None), targets, X, seeds)
+            record = self._fit_nuts(architecture(None), targets, X, seeds, grouping=grouping)
         elif self.method == "mile":
             record = self._fit_mile(architecture, targets, X, seeds)
         else:
             record = self._fit_advi(
-                architecture, targets, X, seeds, continuing, incremental, total_size
+                architecture,
+                targets,
+                X,
+                seeds,
+                continuing,
+                incremental,
+                total_size,
+                grouping=grouping,
             )
         self._write_fitted_state(targets.state, record, seeds.draws)
         for message in record.warnings:
@@ -338,7 +410,15 @@ class BaseBayesianMLP(BaseEstimator):
         return self
 
     def _fit_advi(
-        self, architecture, targets: Targets, X, seeds, continuing, incremental, total_size
+        self,
+        architecture,
+        targets: Targets,
+        X,
+        seeds,
+        continuing,
+        incremental,
+        total_size,
+        grouping: GroupData | None = None,
     ) -> FitRecord:
         """Fit the variational posterior with ADVI, from a fresh start or the fitted one."""
         y, sample_weight = targets.y, targets.sample_weight
@@ -373,6 +453,10 @@ class BaseBayesianMLP(BaseEstimator):
             init = self._current_posterior(arch)
         else:
             mean = _initial_means(layer_sizes, targets.likelihood, seeds.init)
+            if self.prior is not None:  # start from what the prior's model learnt
+                mean[: self.prior.mean.size] = self.prior.mean
+            if grouping is not None:
+                mean = _initial_group_means(mean, grouping.layout(layer_sizes, _n_extra(targets)))
             init = Posterior(mean, np.full(mean.size, self.init_std))
         if incremental:  # one pass over the chunk, no stopping rule
             n_samples_seen = X.shape[0] + (getattr(self, "n_samples_seen_", None) or 0)
@@ -396,6 +480,8 @@ class BaseBayesianMLP(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             monitor=monitor,
             verbose=bool(self.verbose),
+            **({} if grouping is None else {"group_index": grouping.index}),
+            **self._prior_settings(),
         )
         # float32: the curve is for plotting and diagnosis, and most of a pickle's bytes.
         loss_curve = np.concatenate([previous_losses, result.losses]).astype(np.float32)
@@ -415,6 +501,7 @@ class BaseBayesianMLP(BaseEstimator):
             loss_curve=loss_curve,
             validation_losses=result.validation_losses,
             warnings=tuple(warnings),
+            groups=grouping,
         )
 
     def _check_method_options(self, continuing: bool) -> None:
@@ -456,9 +543,36 @@ class BaseBayesianMLP(BaseEstimator):
             for name, default in defaults.items()
         }
 
-    def _fit_nuts(self, arch, targets: Targets, X, seeds) -> FitRecord:
+    def _prior_settings(self) -> dict:
+        """The informed prior's means and sds for the inference engine (none without)."""
+        return {} if self.prior is None else {"prior": (self.prior.mean, self.prior.sd)}
+
+    def _check_group_options(self, groups, continuing: bool) -> None:
+        """Refuse, before any work, what a grouped fit cannot do (or a fit that would
+        continue a grouped one)."""
+        grouped_before = continuing and getattr(self, "groups_", None) is not None
+        if groups is None and not grouped_before:
+            return
+        if continuing:
+            raise ValueError(
+                "A grouped fit cannot be continued (warm_start or partial_fit), nor can an "
+                "ungrouped fit be continued with groups: set warm_start=False to fit afresh."
+            )
+        if self.method == "mile":
+            raise ValueError(
+                "method='mile' does not support groups yet: use method='advi' or "
+                "method='nuts' for a grouped fit."
+            )
+        if self.early_stopping:
+            raise ValueError(
+                "early_stopping=True does not support groups: its held-out rows would need "
+                "their groups' networks. Fit with early_stopping=False (the stopping rule on "
+                "the training loss, tol, still applies)."
+            )
+
+    def _fit_nuts(self, arch, targets: Targets, X, seeds, grouping=None) -> FitRecord:
         """Sample the posterior with NUTS; keep its draws and diagnostics."""
-        return self._sample(arch, targets, X, seed=seeds.fit)
+        return self._sample(arch, targets, X, seed=seeds.fit, grouping=grouping)
 
     def _fit_mile(self, architecture, targets: Targets, X, seeds) -> FitRecord:
         """ADVI members from different starts, then one short NUTS chain from each
@@ -488,17 +602,23 @@ class BaseBayesianMLP(BaseEstimator):
             architecture(None, method="nuts"), targets, X, seed=seeds.fit, starts=np.stack(starts)
         )
 
-    def _sample(self, arch, targets: Targets, X, *, seed, starts=None) -> FitRecord:
-        """Sample with NUTS (from ``starts``, one chain each, if given); the record of its
-        draws and diagnostics."""
+    def _sample(self, arch, targets: Targets, X, *, seed, starts=None, grouping=None) -> FitRecord:
+        """Sample with NUTS (from ``starts``, one chain each, if given; a grouped network
+        with ``grouping``); the record of its draws and diagnostics."""
         from ._nuts import SAMPLERS, resolve_sampler, summarize_draws
 
         settings = self._sampler_settings()
         sampler = resolve_sampler(self.nuts_sampler)
+        forward = None
+        if grouping is not None:
+            layout = grouping.layout(arch.layer_sizes, _n_extra(targets))
+            forward = _grouped_forward(layout, self.activation, grouping.index)
         with SAMPLERS.engine(arch) as model:
             result = model.sample(
                 X,
                 targets.y,
+                group_index=None if grouping is None else grouping.index,
+                **self._prior_settings(),
                 sample_weight=targets.sample_weight,
                 prior_scale=self._prior_scale(),
                 sampler=sampler,
@@ -514,6 +634,7 @@ class BaseBayesianMLP(BaseEstimator):
             self.activation,
             X,
             LIKELIHOODS[arch.likelihood].rhat_link,
+            forward=forward,
         )
         problems = diagnostics.problems(started_apart=starts is not None)
         return FitRecord(
@@ -526,18 +647,27 @@ class BaseBayesianMLP(BaseEstimator):
             ess=diagnostics.ess,
             predictive_rhat=diagnostics.predictive_rhat,
             warnings=("NUTS diagnostics: " + "; ".join(problems) + ".",) if problems else (),
+            groups=grouping,
         )
 
     def _fitted_posterior(self) -> tuple[tuple[int, ...], Posterior]:
-        """Layer sizes and posterior of the fitted network (likelihood parameters last)."""
+        """Layer sizes and posterior of the fitted network (likelihood parameters next, then
+        a grouped network's spreads and offsets)."""
         layer_sizes = (self.n_features_in_, *(b.size for b in self.intercepts_mean_))
         extra_mean, extra_std = self._extra_posterior()
-        return layer_sizes, Posterior(
-            np.r_[flatten_layers(self.coefs_mean_, self.intercepts_mean_), extra_mean],
-            np.r_[flatten_layers(self.coefs_std_, self.intercepts_std_), extra_std],
-            self.posterior_cholesky_,
-            self.posterior_draws_,
-        )
+        mean = np.r_[flatten_layers(self.coefs_mean_, self.intercepts_mean_), extra_mean]
+        std = np.r_[flatten_layers(self.coefs_std_, self.intercepts_std_), extra_std]
+        if getattr(self, "groups_", None) is not None:
+            mean = np.r_[mean, self.group_log_scale_mean_.ravel(), self.group_offsets_mean_.ravel()]
+            std = np.r_[std, self.group_log_scale_std_.ravel(), self.group_offsets_std_.ravel()]
+        return layer_sizes, Posterior(mean, std, self.posterior_cholesky_, self.posterior_draws_)
+
+    def _group_layout(self) -> GroupLayout:
+        """Where the fitted groups' parameters sit in the fitted posterior."""
+        layer_sizes = (self.n_features_in_, *(b.size for b in self.intercepts_mean_))
+        n_extra = np.size(self._extra_posterior()[0])
+        layers = tuple(int(i) for i in self.group_layers_)
+        return GroupLayout(layer_sizes, layers, len(self.groups_), n_extra)
 
     def _current_posterior(self, arch) -> Posterior:
         """The fitted posterior, to continue from; its shape must match ``arch``."""
@@ -560,6 +690,29 @@ class BaseBayesianMLP(BaseEstimator):
         layer_sizes, posterior = record.layer_sizes, record.posterior
         n_layer_params = n_parameters(layer_sizes)
         mean, std = posterior.mean, posterior.std
+        group_state = dict.fromkeys(
+            [
+                "groups_",
+                "group_layers_",
+                "group_log_scale_mean_",
+                "group_log_scale_std_",
+                "group_offsets_mean_",
+                "group_offsets_std_",
+            ]
+        )
+        if record.groups is not None:
+            grouping = record.groups
+            without_extra = grouping.layout(layer_sizes, 0)
+            layout = grouping.layout(layer_sizes, mean.size - without_extra.size)
+            (mean, *group_mean), (std, *group_std) = layout.split(mean), layout.split(std)
+            group_state = {
+                "groups_": grouping.labels,
+                "group_layers_": np.array(grouping.layers, dtype=np.int64),
+                "group_log_scale_mean_": group_mean[0].reshape(-1, 2),
+                "group_log_scale_std_": group_std[0].reshape(-1, 2),
+                "group_offsets_mean_": group_mean[1],
+                "group_offsets_std_": group_std[1],
+            }
         coefs_mean, intercepts_mean = unflatten_layers(mean, layer_sizes)
         coefs_std, intercepts_std = unflatten_layers(std, layer_sizes)
         validation_losses = record.validation_losses
@@ -584,6 +737,7 @@ class BaseBayesianMLP(BaseEstimator):
             "ess_": record.ess,
             "predictive_rhat_": record.predictive_rhat,
             "draws_seed_": int(draws_seed),
+            **group_state,
         }
         declared = self._fitted_attributes()
         if state.keys() != declared.keys():
@@ -625,13 +779,92 @@ class BaseBayesianMLP(BaseEstimator):
         with ENGINES.engine(arch) as engine:
             return engine.fit(arch, X, y, **settings)
 
+    # Informed priors.
+
+    def _prior_target(self) -> dict:
+        """The target's standardisation a prior carries (a regressor's; none here)."""
+        return {}
+
+    def as_prior(self, group=None) -> NetworkPrior:
+        """This model's posterior of the weights, as the prior of a new fit (transfer).
+
+        Pass the result as ``prior=`` to a new estimator of the same ``hidden_layer_sizes``
+        fitted to data with the same features and outputs: each weight and bias then has
+        the prior ``Normal(mean, sd)`` of its posterior here, in place of
+        ``Normal(0, prior_scale)``, and the fit starts from those means. With few rows, a
+        network that starts from what a related data set taught does better than one
+        that starts from nothing ("Groups" in the user guide). The means and sds are those
+        of the ``n_draws`` posterior draws the predict methods use; correlations between
+        weights are not kept.
+
+        Parameters
+        ----------
+        group : label or None, default=None
+            For a model fitted with ``groups``: None gives the prior of a new group (the
+            population's network with the spread between groups added, as the predict
+            methods use for an unseen group); a label seen in training gives that group's
+            posterior. Must be None for a model fitted without groups.
+
+        Returns
+        -------
+        prior : NetworkPrior
+            Independent Normal priors of every weight and bias (and, for a regressor, the
+            target's standardisation, which the new fit then uses).
+        """
+        check_is_fitted(self)
+        layer_sizes, posterior = self._fitted_posterior()
+        draws = parameter_draws(posterior, self.n_draws, self.draws_seed_)
+        if self.groups_ is not None:
+            layout = self._group_layout()
+            population, log_scale, offsets = layout.split(draws)
+            codes = group_codes(None if group is None else [group], 1, self.groups_)
+            if codes[0] < 0 and group is not None:
+                raise ValueError(
+                    f"group={group!r} was not seen in training (groups_ are "
+                    f"{self.groups_.tolist()!r}); pass None for a new group's prior."
+                )
+            if codes[0] < 0:
+                rng = np.random.default_rng([self.draws_seed_, 2])
+                group_offsets = rng.standard_normal((len(draws), layout.n_offsets))
+            else:
+                group_offsets = offsets[:, codes[0]]
+            draws = layout.network(population, log_scale, group_offsets)
+        elif group is not None:
+            raise ValueError(
+                f"This {type(self).__name__} was fitted without groups: call as_prior() "
+                "without group."
+            )
+        prior = prior_from_draws(draws, layer_sizes, self._fitted_likelihood().name)
+        return dataclasses.replace(prior, **self._prior_target())
+
     # Prediction.
 
-    def _predictive_draws(self, X):
-        """Yield the likelihood's per-draw predictions ``(n_draws, rows, ...)`` by row chunks."""
+    def _predictive_draws(self, X, groups=None):
+        """Yield the likelihood's per-draw predictions ``(n_draws, rows, ...)`` by row chunks.
+
+        A grouped model runs each row through its group's network, and rows of groups not
+        seen in training (all rows when ``groups`` is None) through a new group's.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         layer_sizes, posterior = self._fitted_posterior()
+        if getattr(self, "groups_", None) is not None:
+            return grouped_predictive_draws(
+                posterior,
+                self._group_layout(),
+                self.activation,
+                X,
+                group_codes(groups, X.shape[0], self.groups_),
+                self.n_draws,
+                self.draws_seed_,
+                link=self._fitted_likelihood().link,
+                dtype=self.prediction_dtype,
+            )
+        if groups is not None:
+            raise ValueError(
+                f"This {type(self).__name__} was fitted without groups, so it has no "
+                "group networks: predict without groups, or refit with fit(X, y, groups=...)."
+            )
         return predictive_draws(
             posterior,
             layer_sizes,
@@ -708,6 +941,11 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
         sizes = (model.n_features_in_, *(b.shape[-1] for b in model.intercepts_mean_))
         extra_mean, extra_std = model._extra_posterior()
         n_params = n_parameters(sizes) + np.size(extra_mean)
+        group_problems = []
+        if model.groups_ is not None:
+            group_problems = _group_state_problems(model, sizes)
+            if not group_problems:
+                n_params = model._group_layout().size
         parts = [
             *model.coefs_mean_,
             *model.coefs_std_,
@@ -715,7 +953,7 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
             *model.intercepts_std_,
         ]
         expected = [(a, b) for a, b in pairwise(sizes)] * 2 + [(b,) for b in sizes[1:]] * 2
-        problems = [
+        problems = group_problems + [
             f"an array of shape {np.shape(part)} where {shape} belongs"
             for part, shape in zip(parts, expected)
             if np.shape(part) != shape
@@ -760,6 +998,58 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
             + "; ".join(problems)
             + ". Refit the model, or load a file you trust."
         )
+
+
+def _n_extra(targets: Targets) -> int:
+    """The likelihood's own parameters (beside the weights and biases)."""
+    return len(LIKELIHOODS[targets.likelihood].extra_parameters)
+
+
+def _initial_group_means(population: np.ndarray, layout: GroupLayout) -> np.ndarray:
+    """``population``'s starting means followed by the groups': every spread at
+    ``INITIAL_GROUP_SCALE``, every offset 0 (each group starts as the population)."""
+    log_scale = np.full(layout.n_scales, np.log(INITIAL_GROUP_SCALE))
+    offsets = np.zeros((layout.n_groups, layout.n_offsets))
+    return layout.join(population, log_scale, offsets)
+
+
+def _grouped_forward(layout: GroupLayout, activation: str, index: np.ndarray):
+    """``forward(draws, X, rows)``: the per-draw network outputs of training rows ``rows``
+    of ``X`` under flat grouped draws, each row through its group's network."""
+
+    def forward(draws, X, rows, link):
+        posterior = Posterior(draws[0], np.zeros(draws.shape[1]), draws=draws)
+        chunks = grouped_predictive_draws(
+            posterior, layout, activation, X, index[rows], len(draws), 0, link
+        )
+        return np.concatenate(list(chunks), axis=1)
+
+    return forward
+
+
+def _group_state_problems(model: BaseBayesianMLP, sizes: tuple[int, ...]) -> list[str]:
+    """What is inconsistent in a grouped model's fitted state."""
+    layers = np.asarray(model.group_layers_)
+    n_layers = len(sizes) - 1
+    if layers.ndim != 1 or not layers.size or np.any((layers < 0) | (layers >= n_layers)):
+        return [f"group layers {layers.tolist()} for a network of {n_layers} layers"]
+    layout = model._group_layout()
+    problems = []
+    if np.ndim(model.groups_) != 1 or len(model.groups_) == 0:
+        problems.append(f"group labels of shape {np.shape(model.groups_)}")
+    expected = {
+        "group_log_scale_mean_": (len(layers), 2),
+        "group_log_scale_std_": (len(layers), 2),
+        "group_offsets_mean_": (layout.n_groups, layout.n_offsets),
+        "group_offsets_std_": (layout.n_groups, layout.n_offsets),
+    }
+    for name, shape in expected.items():
+        value = getattr(model, name)
+        if np.shape(value) != shape:
+            problems.append(f"{name} of shape {np.shape(value)} where {shape} belongs")
+        elif not np.all(np.isfinite(value)):
+            problems.append(f"non-finite {name}")
+    return problems
 
 
 def _initial_means(layer_sizes: tuple[int, ...], likelihood: str, seed: int) -> np.ndarray:

@@ -117,6 +117,20 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         (PyMC's ``start_sigma``; for full rank, the diagonal of the starting Cholesky
         factor). PyMC's default, about 0.69, lets small mean-field networks collapse to
         the prior and predict a constant.
+    group_layers : {"last", "all"} or tuple of int, default="last"
+        With ``fit(X, y, groups=...)``: the layers whose weights and biases vary by
+        group ("last": the output layer; "all"; or layer indices, 0 for the input
+        layer's weights, -1 for the output layer's). Each group's layer is the
+        population's plus the layer's spread between groups (one for its weights, one
+        for its biases) times the group's own standard-normal offsets (a non-centred
+        hierarchy), so groups with few rows borrow strength from the others ("Groups" in
+        the user guide). Ignored without groups.
+    prior : NetworkPrior or None, default=None
+        An informed prior: another fitted model's posterior, from its
+        :meth:`as_prior`, gives every weight and bias its own ``Normal(mean, sd)`` prior
+        (``prior_scale`` is then unused) and ADVI's starting means, for a fit on few rows
+        of a related task (transfer learning; "Groups" in the user guide). The network
+        must have the same layer sizes and outputs. None: ``Normal(0, prior_scale)``.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``: a dict
         ``{label: weight}``, or "balanced" for ``n_samples / (n_classes * count)``, as in
@@ -190,6 +204,23 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         warn. None for ADVI.
     draws_seed_ : int
         Seed of the posterior draws shared by every call to the predict methods.
+    groups_ : ndarray of shape (n_groups,) or None
+        The sorted group labels seen by a fit with ``groups``; None without groups.
+    group_layers_ : ndarray of int or None
+        The layers that vary by group (indices from 0); None without groups.
+    group_log_scale_mean_, group_log_scale_std_ : ndarray of shape (n_group_layers, 2) or None
+        Posterior mean and standard deviation of the log of each varying layer's spreads
+        between groups, of its weights (first column) and of its biases (second): the
+        standard deviation of a weight or bias across groups. None without groups. A
+        large spread means the groups need different weights there.
+    group_offsets_mean_, group_offsets_std_ : ndarray of shape (n_groups, n_offsets) or None
+        Posterior mean and standard deviation of each group's standardised offsets: for
+        each varying layer in order, its weights (raveled) then its biases. Group ``g``'s
+        layer is the population's (``coefs_mean_``, ...) plus the spread times these.
+        Without groups, None. With groups, ``coefs_mean_`` and the other layer summaries
+        describe the population's network, and ``posterior_cholesky_``,
+        ``posterior_draws_``, ``rhat_`` and ``ess_`` cover the log spreads and the
+        offsets after the likelihood's parameters.
 
     See Also
     --------
@@ -239,6 +270,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         max_treedepth="auto",
         nuts_sampler="auto",
         init_std=0.05,
+        group_layers="last",
+        prior=None,
         class_weight=None,
         warm_start=False,
         random_state=None,
@@ -265,6 +298,8 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
             max_treedepth=max_treedepth,
             nuts_sampler=nuts_sampler,
             init_std=init_std,
+            group_layers=group_layers,
+            prior=prior,
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
@@ -272,7 +307,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the posterior of the network's weights to ``(X, y)``.
 
         ADVI fits a Gaussian approximation of the posterior; ``method="nuts"`` samples it.
@@ -288,6 +323,12 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row's log-likelihood term: an integer weight
             counts as that many copies of the row. None weighs every row 1.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label (strings or numbers; a store, a patient, a sensor):
+            fits a hierarchical network whose ``group_layers`` vary by group around the
+            population's, each group's spread learnt from the data. None fits one network
+            for every row. Not with ``warm_start`` continuing a fit or ``early_stopping``.
+            With metadata routing enabled, request it with ``set_fit_request(groups=True)``.
 
         Returns
         -------
@@ -295,7 +336,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
             The fitted estimator.
         """
         continuing = self.warm_start and self.__sklearn_is_fitted__()
-        return self._fit(X, y, sample_weight, continuing=continuing, incremental=False)
+        return self._fit(
+            X, y, sample_weight, continuing=continuing, incremental=False, groups=groups
+        )
 
     @available_if(BaseBayesianMLP._partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -398,22 +441,27 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
             )
         return known
 
-    def predict_proba(self, X):
+    def predict_proba(self, X, groups=None):
         """Posterior predictive class probabilities: the mean over weight draws.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Input data.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``; rows sum to 1.
         """
-        return np.concatenate([p.mean(axis=0) for p in self._predictive_draws(X)])
+        return np.concatenate([p.mean(axis=0) for p in self._predictive_draws(X, groups)])
 
-    def predict_std(self, X):
+    def predict_std(self, X, groups=None):
         """Standard deviation of the class probabilities over posterior weight draws.
 
         This is the epistemic spread: how much the fitted networks disagree about the
@@ -432,15 +480,20 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         ----------
         X : array-like of shape (n_samples, n_features)
             Input data.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
         std : ndarray of shape (n_samples, n_classes)
             Standard deviation over draws of the probability of each class.
         """
-        return np.concatenate([p.std(axis=0) for p in self._predictive_draws(X)])
+        return np.concatenate([p.std(axis=0) for p in self._predictive_draws(X, groups)])
 
-    def predict_proba_draws(self, X):
+    def predict_proba_draws(self, X, groups=None):
         """Class probabilities under each posterior weight draw.
 
         The draws behind :meth:`predict_proba` (their mean), :meth:`predict_std` and
@@ -452,15 +505,20 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         ----------
         X : array-like of shape (n_samples, n_features)
             Input data.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
         proba : ndarray of shape (n_draws, n_samples, n_classes)
             Probability of each class in ``classes_`` under each draw.
         """
-        return np.concatenate(list(self._predictive_draws(X)), axis=1)
+        return np.concatenate(list(self._predictive_draws(X, groups)), axis=1)
 
-    def predict_uncertainty(self, X) -> PredictiveUncertainty:
+    def predict_uncertainty(self, X, groups=None) -> PredictiveUncertainty:
         """Split the predictive uncertainty into its aleatoric and epistemic parts.
 
         With ``p_d`` the class probabilities under draw ``d`` and ``H`` the entropy (nats):
@@ -476,6 +534,11 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         ----------
         X : array-like of shape (n_samples, n_features)
             Input data.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
@@ -483,21 +546,26 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
             Named tuple of three arrays of shape (n_samples,): ``total``, ``aleatoric``
             and ``epistemic``.
         """
-        parts = [uncertainty_decomposition(p) for p in self._predictive_draws(X)]
+        parts = [uncertainty_decomposition(p) for p in self._predictive_draws(X, groups)]
         return PredictiveUncertainty(*(np.concatenate(column) for column in zip(*parts)))
 
-    def predict(self, X):
+    def predict(self, X, groups=None):
         """Most probable class under the posterior predictive.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Input data.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
             Predicted labels from ``classes_``.
         """
-        proba = self.predict_proba(X)
+        proba = self.predict_proba(X, groups)
         return self.classes_[np.argmax(proba, axis=1)]

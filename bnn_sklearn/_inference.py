@@ -97,7 +97,12 @@ class CompiledADVI:
         names = parameter_names(self.key)
         if [var.name for var in model.free_RVs] != names:
             raise RuntimeError(f"Free variables {model.free_RVs} are not in the order {names}.")
-        shapes = parameter_shapes(self.network.layer_sizes, self.key.likelihood)
+        shapes = parameter_shapes(
+            self.network.layer_sizes,
+            self.key.likelihood,
+            self.key.group_layers,
+            self.network.n_groups,
+        )
         sizes = [pt.prod(shape, dtype="int64") if shape else 1 for shape in shapes]
         n_params = pt.add(*sizes)
         self.mu = pytensor.shared(np.zeros(1), shape=(None,), name="mu")
@@ -187,6 +192,8 @@ class CompiledADVI:
         n_iter_no_change: int,
         monitor: Callable[[Posterior], float] | None = None,
         verbose: bool = False,
+        group_index: np.ndarray | None = None,
+        prior: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> ADVIResult:
         """Run ADVI for ``arch`` on ``(X, y)`` from the posterior ``init`` until it stops or
         ``max_iter``.
@@ -197,11 +204,17 @@ class CompiledADVI:
         more than ``tol`` times its magnitude; ``n_iter_no_change`` checks without
         improvement stop the fit. ``tol=None`` runs exactly ``max_iter`` iterations. With
         a monitor the result is the best-scoring posterior seen, otherwise the last.
+
+        A grouped ``arch`` takes each row's group in ``group_index`` (integers from 0 to
+        ``arch.n_groups - 1``); one with an informed prior takes its ``(means, sds)``.
         """
         if arch.graph_key != self.key:
             raise ValueError(f"This engine fits {self.key}, not {arch}.")
         network = self.network
-        network.set_data(network.data(X, y, sample_weight, total_size, prior_scale))
+        n_groups = arch.n_groups if arch.group_layers else None
+        network.set_data(
+            network.data(X, y, sample_weight, total_size, prior_scale, group_index, n_groups, prior)
+        )
         network.set_layer_sizes(arch.layer_sizes)
         self.learning_rate.set_value(np.float64(learning_rate))
         self._reset(init, seed)

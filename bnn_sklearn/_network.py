@@ -35,6 +35,15 @@ class Architecture:
     :data:`~bnn_sklearn._likelihoods.LIKELIHOODS`; ``n_outputs`` is the width of the
     network's last layer (1 for a Bernoulli logit or a Normal mean, the number of classes
     for a Categorical, 2 for a heteroscedastic Normal's mean and noise).
+
+    ``group_layers`` lists the layers (0 for the first) whose weights and biases vary by
+    group (empty: one network for every row); ``n_groups`` is the number of groups. ADVI's
+    engine takes the number of groups as data (it is not in the :attr:`graph_key`); NUTS's
+    compiled model is one per number of groups.
+
+    ``informed_prior`` gives every weight and bias its own ``Normal(mean, sd)`` prior, the
+    means and sds shared vectors set with the data (see
+    :class:`~bnn_sklearn._priors.NetworkPrior`), in place of ``Normal(0, prior_scale)``.
     """
 
     n_features: int
@@ -44,6 +53,9 @@ class Architecture:
     method: str
     batch_size: int | None
     likelihood: str
+    group_layers: tuple[int, ...] = ()
+    n_groups: int = 0
+    informed_prior: bool = False
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
@@ -58,6 +70,8 @@ class Architecture:
             self.method,
             self.batch_size,
             self.likelihood,
+            self.group_layers,
+            self.informed_prior,
         )
 
 
@@ -67,7 +81,8 @@ class GraphKey:
 
     The layer sizes (features, hidden units, outputs) enter that graph as shared integers,
     so architectures that differ only in them share one compiled function. The minibatch
-    size stays a constant of the graph (PyMC's ``Minibatch`` takes an integer).
+    size stays a constant of the graph (PyMC's ``Minibatch`` takes an integer), as do the
+    layers that vary by group; the number of groups is a shared integer.
     """
 
     depth: int
@@ -75,20 +90,45 @@ class GraphKey:
     method: str
     batch_size: int | None
     likelihood: str
+    group_layers: tuple[int, ...] = ()
+    informed_prior: bool = False
+
+
+#: Names of a grouped model's own free variables, after the likelihood's: the spreads
+#: between groups of each varying layer's weights and of its biases, and every group's
+#: standardised offsets.
+GROUP_PARAMETERS = ("group_scale", "group_offsets")
+#: Scale of the half-normal prior on each varying layer's spread between groups.
+GROUP_SCALE_PRIOR = 1.0
 
 
 def parameter_names(key: GraphKey) -> list[str]:
     """Names of the model's free variables in the flat layout: weights then bias of each
-    layer in order, then the likelihood's own parameters."""
+    layer in order, then the likelihood's own parameters, then (grouped models) the
+    layers' spreads between groups and the groups' offsets."""
     layers = [name for i in range(key.depth + 1) for name in (f"w_{i}", f"b_{i}")]
-    return layers + list(LIKELIHOODS[key.likelihood].extra_parameters)
+    names = layers + list(LIKELIHOODS[key.likelihood].extra_parameters)
+    return names + list(GROUP_PARAMETERS) if key.group_layers else names
 
 
-def parameter_shapes(layer_sizes, likelihood: str) -> list[tuple]:
+def parameter_shapes(layer_sizes, likelihood: str, group_layers=(), n_groups=None) -> list[tuple]:
     """Shapes of the free variables in :func:`parameter_names`' order, from layer sizes
-    given as integers or as symbolic scalars."""
+    (and number of groups) given as integers or as symbolic scalars."""
     layers = [shape for n_in, n_out in pairwise(layer_sizes) for shape in ((n_in, n_out), (n_out,))]
-    return layers + [()] * len(LIKELIHOODS[likelihood].extra_parameters)
+    shapes = layers + [()] * len(LIKELIHOODS[likelihood].extra_parameters)
+    if group_layers:
+        shapes += [
+            (2 * len(group_layers),),
+            (n_groups, group_offset_size(layer_sizes, group_layers)),
+        ]
+    return shapes
+
+
+def group_offset_size(layer_sizes, group_layers):
+    """Parameters of one group's offsets: the weights and biases of the varying layers
+    (integers or symbolic scalars, as the layer sizes)."""
+    sizes = list(pairwise(layer_sizes))
+    return sum(sizes[i][0] * sizes[i][1] + sizes[i][1] for i in group_layers)
 
 
 @dataclass
@@ -109,6 +149,10 @@ class NetworkModel:
     total_size: pytensor.compile.SharedVariable
     prior_scale: pytensor.compile.SharedVariable
     layer_sizes: tuple[pytensor.compile.SharedVariable | int, ...] | None = None
+    group_index: pytensor.compile.SharedVariable | None = None
+    n_groups: pytensor.compile.SharedVariable | int | None = None
+    prior_mean: pytensor.compile.SharedVariable | None = None
+    prior_sd: pytensor.compile.SharedVariable | None = None
 
     def set_layer_sizes(self, layer_sizes: tuple[int, ...]) -> None:
         """Size the layers (a model built with ``shared_sizes=True`` only)."""
@@ -120,15 +164,46 @@ class NetworkModel:
             if not isinstance(var, int):
                 var.set_value(np.int64(size))
 
-    def data(self, X, y, sample_weight, total_size, prior_scale) -> dict[str, np.ndarray]:
-        """The values of the shared variables for a fit, by the variables' names."""
-        return {
+    def data(
+        self,
+        X,
+        y,
+        sample_weight,
+        total_size,
+        prior_scale,
+        group_index=None,
+        n_groups=None,
+        prior=None,
+    ) -> dict[str, np.ndarray]:
+        """The values of the shared variables for a fit, by the variables' names.
+
+        A grouped model also takes each row's group (integers from 0) and the number of
+        groups; an ungrouped one refuses them. A model with an informed prior takes its
+        ``(means, sds)`` of the weights and biases in the flat layout.
+        """
+        values = {
             "X": X,
             "y": y,
             "sample_weight": sample_weight,
             "total_size": np.int64(total_size),
             "prior_scale": np.float64(prior_scale),
         }
+        if (group_index is None) != (self.group_index is None):
+            grouped = "a grouped" if self.group_index is not None else "an ungrouped"
+            raise ValueError(f"The data of {grouped} model need group indices exactly then.")
+        if group_index is not None:
+            values["group_index"] = np.asarray(group_index, dtype=np.int64)
+            if isinstance(self.n_groups, int):
+                if n_groups != self.n_groups:
+                    raise ValueError(f"This model has {self.n_groups} groups, not {n_groups}.")
+            else:
+                values["n_groups"] = np.int64(n_groups)
+        if (prior is None) != (self.prior_mean is None):
+            raise ValueError("An informed prior's model needs its means and sds exactly then.")
+        if prior is not None:  # in place of prior_scale, which the graph then lacks
+            del values["prior_scale"]
+            values["prior_mean"], values["prior_sd"] = (np.asarray(p, np.float64) for p in prior)
+        return values
 
     def set_data(self, values: dict[str, np.ndarray]) -> None:
         """Set the shared variables from :meth:`data`'s values."""
@@ -141,6 +216,8 @@ class NetworkModel:
         self.X.set_value(np.zeros((2, self.X.get_value().shape[1])))
         self.y.set_value(np.zeros(2, dtype=self.y.get_value().dtype))
         self.sample_weight.set_value(np.ones(2))
+        if self.group_index is not None:
+            self.group_index.set_value(np.zeros(2, dtype=np.int64))
 
 
 def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkModel:
@@ -152,6 +229,14 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
     graph serves ``fit`` and the streaming of ``partial_fit``. With ``shared_sizes`` the
     layer sizes are shared integers too (set with :meth:`NetworkModel.set_layer_sizes`):
     the graph then serves every architecture of ``arch.graph_key``.
+
+    Grouped (``arch.group_layers``): each varying layer ``i`` has the population's weights
+    and biases ``w_i``, ``b_i`` as above, a spread ``s`` for its weights and one for its
+    biases (``group_scale``, half-normal) and every group's standardised offsets ``z[g]``
+    (``group_offsets``, standard normal), and group ``g``'s layer is ``w_i + s * z[g]``
+    (the non-centred hierarchy). Each row
+    goes through its group's network; the rows' groups are the shared integer vector
+    ``group_index``, and the number of groups is a shared integer with ``shared_sizes``.
     """
     import pymc as pm
 
@@ -169,22 +254,41 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
             *(pytensor.shared(np.int64(n), name=f"n_{i}") for i, n in enumerate(varying)),
             pytensor.shared(np.int64(n_outputs)) if likelihood.n_outputs is None else n_outputs,
         )
+    grouped = bool(arch.group_layers)
+    group_index = pytensor.shared(np.zeros(2, dtype=np.int64), name="group_index")
+    n_groups = arch.n_groups
+    if grouped and shared_sizes:
+        n_groups = pytensor.shared(np.int64(n_groups), name="n_groups")
     with pm.Model() as model:
-        if arch.batch_size is None:
-            X_obs, y_obs, weight_obs = X, y, sample_weight
-        else:
-            X_obs, y_obs, weight_obs = pm.Minibatch(X, y, sample_weight, batch_size=arch.batch_size)
-        hidden = X_obs
-        for i, (n_in, n_out) in enumerate(pairwise(sizes)):
-            weights = pm.Normal(f"w_{i}", 0.0, prior_scale, shape=(n_in, n_out))
-            bias = pm.Normal(f"b_{i}", 0.0, prior_scale, shape=(n_out,))
-            hidden = pt.dot(hidden, weights) + bias
-            if i < len(sizes) - 2:
-                hidden = activation(hidden)
+        data = (X, y, sample_weight, group_index) if grouped else (X, y, sample_weight)
+        priors = _layer_priors(sizes, prior_scale, arch.informed_prior)
+        if arch.batch_size is not None:
+            data = pm.Minibatch(*data, batch_size=arch.batch_size)
+        X_obs, y_obs, weight_obs, *group_obs = data
+        # Created in the flat layout's order: the layers, the likelihood's, the groups'.
+        layers = [
+            (
+                pm.Normal(f"w_{i}", *w_prior, shape=(n_in, n_out)),
+                pm.Normal(f"b_{i}", *b_prior, shape=(n_out,)),
+            )
+            for i, ((n_in, n_out), (w_prior, b_prior)) in enumerate(
+                zip(pairwise(sizes), priors.layers)
+            )
+        ]
         extras = [
             pm.Normal(name, mean, sd)
             for name, (mean, sd) in zip(likelihood.extra_parameters, likelihood.extra_priors)
         ]
+        if grouped:
+            layers = _group_layers(layers, sizes, arch.group_layers, n_groups, group_obs[0])
+        hidden = X_obs
+        for i, (weights, bias) in enumerate(layers):
+            if weights.ndim == 3:  # one matrix per row: its group's
+                hidden = pt.sum(hidden[:, :, None] * weights, axis=1) + bias
+            else:
+                hidden = pt.dot(hidden, weights) + bias
+            if i < len(sizes) - 2:
+                hidden = activation(hidden)
         pm.CustomDist(
             "y_obs",
             hidden,
@@ -203,7 +307,67 @@ def build_network(arch: Architecture, *, shared_sizes: bool = False) -> NetworkM
         total_size=total_size,
         prior_scale=prior_scale,
         layer_sizes=sizes if shared_sizes else None,
+        group_index=group_index if grouped else None,
+        n_groups=n_groups if grouped else None,
+        prior_mean=priors.mean,
+        prior_sd=priors.sd,
     )
+
+
+@dataclass
+class _LayerPriors:
+    """Each layer's ``((weights' mean, sd), (biases' mean, sd))`` and the shared vectors
+    of an informed prior (None for ``Normal(0, prior_scale)``)."""
+
+    layers: list
+    mean: pytensor.compile.SharedVariable | None
+    sd: pytensor.compile.SharedVariable | None
+
+
+def _layer_priors(sizes, prior_scale, informed: bool) -> _LayerPriors:
+    if not informed:
+        flat = ((0.0, prior_scale), (0.0, prior_scale))
+        return _LayerPriors([flat] * (len(sizes) - 1), None, None)
+    # Of the right size where the sizes are integers (a sampler reads shapes from them).
+    fixed = all(isinstance(n, int) for n in sizes)
+    size = sum(n_in * n_out + n_out for n_in, n_out in pairwise(sizes)) if fixed else 1
+    mean = pytensor.shared(np.zeros(size), shape=(None,), name="prior_mean")
+    sd = pytensor.shared(np.ones(size), shape=(None,), name="prior_sd")
+    layers, start = [], 0
+    for n_in, n_out in pairwise(sizes):
+        stop = start + n_in * n_out
+        weights = tuple(v[start:stop].reshape((n_in, n_out)) for v in (mean, sd))
+        biases = tuple(v[stop : stop + n_out] for v in (mean, sd))
+        layers.append((weights, biases))
+        start = stop + n_out
+    return _LayerPriors(layers, mean, sd)
+
+
+def _group_layers(layers, sizes, group_layers, n_groups, rows_group):
+    """``layers`` with each varying layer's weights and biases those of each row's group:
+    ``(rows, n_in, n_out)`` and ``(rows, n_out)``, the population's plus the spread of the
+    layer's weights (or biases) times the group's offsets (created here, after every other
+    free variable). Weights and biases get a spread each: measured on grouped sines, one
+    spread for both kept the biases' from following the groups' levels."""
+    import pymc as pm
+
+    scale = pm.HalfNormal("group_scale", GROUP_SCALE_PRIOR, shape=(2 * len(group_layers),))
+    offsets = pm.Normal(
+        "group_offsets", 0.0, 1.0, shape=(n_groups, group_offset_size(sizes, group_layers))
+    )
+    layers, start = list(layers), 0
+    for k, i in enumerate(group_layers):
+        n_in, n_out = sizes[i], sizes[i + 1]
+        weights, bias = layers[i]
+        w_offsets = offsets[:, start : start + n_in * n_out].reshape((n_groups, n_in, n_out))
+        start = start + n_in * n_out
+        b_offsets = offsets[:, start : start + n_out]
+        start = start + n_out
+        layers[i] = (
+            (weights + scale[2 * k] * w_offsets)[rows_group],
+            (bias + scale[2 * k + 1] * b_offsets)[rows_group],
+        )
+    return layers
 
 
 # The likelihoods are Bernoulli(logit) and Categorical(softmax), written as log-sigmoid and

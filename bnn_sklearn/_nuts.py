@@ -85,6 +85,8 @@ class CompiledNUTS:
         X: np.ndarray,
         y: np.ndarray,
         *,
+        group_index: np.ndarray | None = None,
+        prior: tuple[np.ndarray, np.ndarray] | None = None,
         sample_weight: np.ndarray,
         prior_scale: float,
         sampler: str,
@@ -97,12 +99,17 @@ class CompiledNUTS:
         verbose: bool,
         starts: np.ndarray | None = None,
     ) -> NUTSResult:
-        """Sample the posterior given ``(X, y)`` with ``sampler`` ("nutpie" or "pymc").
+        """Sample the posterior given ``(X, y)`` (each row's group, for a grouped
+        architecture; the means and sds of an informed prior) with ``sampler`` ("nutpie"
+        or "pymc").
 
         ``starts`` (``(chains, n_params)`` in the flat layout) starts each chain at its
         row, without jitter; None starts them where the sampler does.
         """
-        data = self.network.data(X, y, sample_weight, len(X), prior_scale)
+        n_groups = self.arch.n_groups if group_index is not None else None
+        data = self.network.data(
+            X, y, sample_weight, len(X), prior_scale, group_index, n_groups, prior
+        )
         settings = dict(
             chains=chains,
             tune=tune,
@@ -242,11 +249,15 @@ class CompiledNUTS:
 
     def _result(self, trace, chains: int, draws: int) -> NUTSResult:
         """Draws ``(chains, draws, n_params)`` in the layout ``w_0.ravel(), b_0, ...`` of
-        either sampler's trace, and its divergences."""
+        either sampler's trace, and its divergences. The groups' spreads enter as their
+        logs, as ADVI fits them."""
         parts = [
             np.asarray(trace.posterior[name].values, dtype=np.float64).reshape(chains, draws, -1)
             for name in self._names
         ]
+        if "group_scale" in self._names:
+            where = self._names.index("group_scale")
+            parts[where] = np.log(parts[where])
         return NUTSResult(
             draws=np.concatenate(parts, axis=-1),
             divergences=int(np.sum(trace.sample_stats["diverging"].values)),
@@ -286,12 +297,19 @@ class NUTSDiagnostics:
 
 
 def summarize_draws(
-    result: NUTSResult, n_draws: int, layer_sizes: tuple[int, ...], activation: str, X, link
+    result: NUTSResult,
+    n_draws: int,
+    layer_sizes: tuple[int, ...],
+    activation: str,
+    X,
+    link,
+    forward=None,
 ) -> tuple[Posterior, NUTSDiagnostics]:
     """The posterior to predict with (``n_draws`` kept draws) and the diagnostics.
 
     ``link`` maps the network's outputs to the predictions whose R-hat is reported (see
-    :func:`predictive_rhat`)."""
+    :func:`predictive_rhat`); ``forward`` is its forward pass for other than the plain
+    network (a grouped one)."""
     chains = result.draws
     if not np.all(np.isfinite(chains)):
         raise DivergenceError(
@@ -311,23 +329,28 @@ def summarize_draws(
         n_transitions=n_chains * n_iter,
         rhat=rhat,
         ess=ess,
-        predictive_rhat=predictive_rhat(chains, layer_sizes, activation, X, link),
+        predictive_rhat=predictive_rhat(chains, layer_sizes, activation, X, link, forward),
     )
     return posterior, diagnostics
 
 
-def predictive_rhat(chains: np.ndarray, layer_sizes, activation: str, X: np.ndarray, link) -> float:
+def predictive_rhat(
+    chains: np.ndarray, layer_sizes, activation: str, X: np.ndarray, link, forward=None
+) -> float:
     """Largest R-hat of the per-draw predictions ``link(outputs)`` over (some) training rows.
 
     Unlike the weights' R-hat it does not depend on which of the network's equivalent
-    modes (units swapped, signs flipped) each chain settled in.
+    modes (units swapped, signs flipped) each chain settled in. ``forward(draws, X, rows,
+    link)`` replaces the plain network's forward pass (a grouped network's).
     """
-    rows = X[thin(np.arange(len(X)), PREDICTIVE_RHAT_ROWS)]
+    rows = thin(np.arange(len(X)), PREDICTIVE_RHAT_ROWS)
     n_chains, n_iter, n_params = chains.shape
     flat = chains.reshape(-1, n_params)
-    predictions = np.concatenate(
-        list(iter_network_draws(flat, layer_sizes, activation, rows, link)), 1
-    )
+    if forward is None:
+        parts = iter_network_draws(flat, layer_sizes, activation, X[rows], link)
+        predictions = np.concatenate(list(parts), 1)
+    else:
+        predictions = forward(flat, X[rows], rows, link)
     rhat, _ = split_rhat_and_ess(predictions.reshape(n_chains, n_iter, -1))
     # NaN where every draw predicts the same: a saturated row, or, if all are, stuck chains.
     rhat = rhat[np.isfinite(rhat)]

@@ -112,6 +112,20 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         installed).
     init_std : float, default=0.05
         Starting standard deviation of the variational posterior of every parameter.
+    group_layers : {"last", "all"} or tuple of int, default="last"
+        With ``fit(X, y, groups=...)``: the layers whose weights and biases vary by
+        group ("last": the output layer; "all"; or layer indices, 0 for the input
+        layer's weights, -1 for the output layer's). Each group's layer is the
+        population's plus the layer's spread between groups (one for its weights, one
+        for its biases) times the group's own standard-normal offsets (a non-centred
+        hierarchy), so groups with few rows borrow strength from the others ("Groups" in
+        the user guide). Ignored without groups.
+    prior : NetworkPrior or None, default=None
+        An informed prior: another fitted model's posterior, from its
+        :meth:`as_prior`, gives every weight and bias its own ``Normal(mean, sd)`` prior
+        (``prior_scale`` is then unused) and ADVI's starting means, for a fit on few rows
+        of a related task (transfer learning; "Groups" in the user guide). The network
+        must have the same layer sizes and outputs. None: ``Normal(0, prior_scale)``.
     warm_start : bool, default=False
         When True and the model is fitted, ``fit`` continues ADVI from the current
         posterior; the target keeps the standardisation of the first fit.
@@ -148,6 +162,23 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         predicted means.
     draws_seed_ : int
         Seed of the posterior draws shared by every call to the predict methods.
+    groups_ : ndarray of shape (n_groups,) or None
+        The sorted group labels seen by a fit with ``groups``; None without groups.
+    group_layers_ : ndarray of int or None
+        The layers that vary by group (indices from 0); None without groups.
+    group_log_scale_mean_, group_log_scale_std_ : ndarray of shape (n_group_layers, 2) or None
+        Posterior mean and standard deviation of the log of each varying layer's spreads
+        between groups, of its weights (first column) and of its biases (second): the
+        standard deviation of a weight or bias across groups. None without groups. A
+        large spread means the groups need different weights there.
+    group_offsets_mean_, group_offsets_std_ : ndarray of shape (n_groups, n_offsets) or None
+        Posterior mean and standard deviation of each group's standardised offsets: for
+        each varying layer in order, its weights (raveled) then its biases. Group ``g``'s
+        layer is the population's (``coefs_mean_``, ...) plus the spread times these.
+        Without groups, None. With groups, ``coefs_mean_`` and the other layer summaries
+        describe the population's network, and ``posterior_cholesky_``,
+        ``posterior_draws_``, ``rhat_`` and ``ess_`` cover the log spreads and the
+        offsets after the likelihood's parameters.
 
     See Also
     --------
@@ -210,6 +241,8 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         max_treedepth="auto",
         nuts_sampler="auto",
         init_std=0.05,
+        group_layers="last",
+        prior=None,
         warm_start=False,
         random_state=None,
         verbose=False,
@@ -235,6 +268,8 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             max_treedepth=max_treedepth,
             nuts_sampler=nuts_sampler,
             init_std=init_std,
+            group_layers=group_layers,
+            prior=prior,
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
@@ -242,7 +277,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         self.noise = noise
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the posterior of the network's weights and noise scale to ``(X, y)``.
 
         Parameters
@@ -253,6 +288,12 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             Targets; they must vary (a constant target is refused).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weight of each row's log-likelihood term.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label (strings or numbers; a store, a patient, a sensor):
+            fits a hierarchical network whose ``group_layers`` vary by group around the
+            population's, each group's spread learnt from the data. None fits one network
+            for every row. Not with ``warm_start`` continuing a fit or ``early_stopping``.
+            With metadata routing enabled, request it with ``set_fit_request(groups=True)``.
 
         Returns
         -------
@@ -260,7 +301,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             The fitted estimator.
         """
         continuing = self.warm_start and self.__sklearn_is_fitted__()
-        return self._fit(X, y, sample_weight, continuing=continuing, incremental=False)
+        return self._fit(
+            X, y, sample_weight, continuing=continuing, incremental=False, groups=groups
+        )
 
     @available_if(BaseBayesianMLP._partial_fit_available)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -314,6 +357,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         y = np.asarray(y, dtype=np.float64)
         if continuing:
             mean, scale = self.y_mean_, self.y_scale_
+        elif self.prior is not None and self.prior.target_scale is not None:
+            # The prior's weights are in the units of its model's standardised target.
+            mean, scale = self.prior.target_mean, self.prior.target_scale
         else:
             mean, scale = _weighted_mean_and_scale(y, sample_weight)
         likelihood = regression_likelihood(self.noise == "heteroscedastic")
@@ -325,6 +371,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             stratify=False,
             state={"y_mean_": mean, "y_scale_": scale},
         )
+
+    def _prior_target(self) -> dict:
+        return {"target_mean": float(self.y_mean_), "target_scale": float(self.y_scale_)}
 
     def _fitted_likelihood(self) -> Likelihood:
         return regression_likelihood(heteroscedastic=self.log_noise_mean_ is None)
@@ -347,14 +396,14 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
 
     # Prediction.
 
-    def _iter_draws(self, X):
+    def _iter_draws(self, X, groups=None):
         """Yield each draw's means and noise scales in the target's units, by row chunks."""
-        for chunk in self._predictive_draws(X):
+        for chunk in self._predictive_draws(X, groups):
             yield PredictiveDraws(
                 self.y_mean_ + self.y_scale_ * chunk[..., 0], self.y_scale_ * chunk[..., 1]
             )
 
-    def predict_draws(self, X) -> PredictiveDraws:
+    def predict_draws(self, X, groups=None) -> PredictiveDraws:
         """Each posterior draw's predictive Normal: its mean and noise scale.
 
         The predictive distribution of a row is the equal-weight mixture of these
@@ -364,6 +413,11 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         ----------
         X : array-like of shape (n_samples, n_features)
             Input data.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
@@ -371,10 +425,10 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             Named tuple of ``mean`` and ``noise_scale``, each of shape
             ``(n_draws, n_samples)``, in the target's units.
         """
-        chunks = list(self._iter_draws(X))
+        chunks = list(self._iter_draws(X, groups))
         return PredictiveDraws(*(np.concatenate(part, axis=1) for part in zip(*chunks)))
 
-    def predict_distribution(self, X) -> NormalMixture:
+    def predict_distribution(self, X, groups=None) -> NormalMixture:
         """The predictive distribution of every row, as an object.
 
         Each row's distribution is the equal-weight mixture of the ``n_draws`` Normals of
@@ -389,6 +443,11 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         ----------
         X : array-like of shape (n_samples, n_features)
             Input data.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
@@ -411,7 +470,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         >>> dist.logpdf(y[:3]).shape
         (3,)
         """
-        chunks = list(self._iter_draws(X))
+        chunks = list(self._iter_draws(X, groups))
         means = np.concatenate([draws.mean for draws in chunks], axis=1)
         if self.log_noise_mean_ is None:
             scales = np.concatenate([draws.noise_scale for draws in chunks], axis=1)
@@ -419,7 +478,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             scales = chunks[0].noise_scale[:, :1].copy()  # not a view of the whole chunk
         return NormalMixture(means, scales)
 
-    def predict(self, X, return_std=False):
+    def predict(self, X, return_std=False, groups=None):
         """Posterior predictive mean, and optionally its standard deviation.
 
         Parameters
@@ -429,6 +488,11 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         return_std : bool, default=False
             Also return the predictive standard deviation: the square root of the mean
             noise variance plus the variance of the draws' means.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
@@ -438,20 +502,25 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             Its standard deviation; only with ``return_std=True``.
         """
         means, stds = [], []
-        for draws in self._iter_draws(X):
+        for draws in self._iter_draws(X, groups):
             means.append(draws.mean.mean(axis=0))
             if return_std:
                 stds.append(np.sqrt(_variance_parts(draws).total))
         mean = np.concatenate(means)
         return (mean, np.concatenate(stds)) if return_std else mean
 
-    def predict_uncertainty(self, X) -> PredictiveVariance:
+    def predict_uncertainty(self, X, groups=None) -> PredictiveVariance:
         """Split the predictive variance into its aleatoric and epistemic parts.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Input data.
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
@@ -460,10 +529,10 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             ``epistemic`` (variance of the draws' means), each of shape (n_samples,) in
             the target's units squared.
         """
-        parts = [_variance_parts(draws) for draws in self._iter_draws(X)]
+        parts = [_variance_parts(draws) for draws in self._iter_draws(X, groups)]
         return PredictiveVariance(*(np.concatenate(column) for column in zip(*parts)))
 
-    def predict_interval(self, X, coverage=0.9):
+    def predict_interval(self, X, coverage=0.9, groups=None):
         """Central predictive intervals: quantiles of the predictive mixture.
 
         The bounds are the ``(1 - coverage) / 2`` and ``(1 + coverage) / 2`` quantiles of
@@ -476,6 +545,11 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
             Input data.
         coverage : float, default=0.9
             Probability the interval holds under the predictive distribution, in (0, 1).
+        groups : array-like of shape (n_samples,), default=None
+            Each row's group label, for a model fitted with ``groups``: a row of a group
+            seen in training goes through that group's network, a row of another group
+            (or every row, when None) through a new group's drawn from the population.
+            Refused by a model fitted without groups.
 
         Returns
         -------
@@ -485,7 +559,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         coverage = _mixture.check_confidence(coverage, "coverage")
         chunks = [
             _mixture.central_intervals(draws.mean, draws.noise_scale, coverage)
-            for draws in self._iter_draws(X)
+            for draws in self._iter_draws(X, groups)
         ]
         return np.concatenate(chunks)
 

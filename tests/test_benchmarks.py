@@ -209,3 +209,47 @@ def test_stream_memory_script_quick_run(tmp_path, monkeypatch):
     assert rows[0][1] == "2,000" and all(row[1] == "20,000" for row in rows[1:])
     assert rows[0][5] == "1.00"
     assert all(int(row[4]) > 50 for row in rows)  # peak MiB of a process that imported PyMC
+
+
+def test_hierarchical_script_quick_run(tmp_path, monkeypatch):
+    run_script("hierarchical", monkeypatch, "--quick", "--out", str(tmp_path))
+    records = [json.loads(line) for line in open(tmp_path / "hierarchical_quick.jsonl")]
+    assert [r["model"].split(",")[0] for r in records] == [
+        "pooled (one network)",
+        "separate (one network per group)",
+        "hierarchical ADVI",
+        "hierarchical ADVI",
+        "hierarchical NUTS",
+        "new group",
+        "new group",
+        "new group",
+    ]
+    assert all(0.3 < r["accuracy"] <= 1 for r in records)
+    assert [len(r["spread"]) for r in records[2:5]] == [1, 3, 3]
+    table = (tmp_path / "hierarchical_quick.md").read_text()
+    assert '| hierarchical ADVI, group_layers="all" |' in table
+    run_script(
+        "hierarchical",
+        monkeypatch,
+        "--quick",
+        "--out",
+        str(tmp_path / "again"),
+        "--from-records",
+        str(tmp_path / "hierarchical_quick.jsonl"),
+    )
+    assert (tmp_path / "again" / "hierarchical_quick.md").read_text().split("\n", 1)[1] == (
+        table.split("\n", 1)[1]
+    )
+
+
+def test_hierarchical_regression_quick_run(tmp_path, monkeypatch):
+    run_script("hierarchical", monkeypatch, "--regression", "--quick", "--out", str(tmp_path))
+    lines = (tmp_path / "hierarchical_regression_quick.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["model"].split(",")[0] for r in records] == [
+        "pooled (one network)",
+        "hierarchical ADVI",
+        "separate (one network per group)",
+    ]
+    assert all(0 <= r["coverage_90"] <= 1 and r["rmse"] > 0 for r in records)
+    assert "| model | test RMSE |" in (tmp_path / "hierarchical_regression_quick.md").read_text()

@@ -81,3 +81,77 @@ def test_log_density_is_the_priors_plus_the_weighted_likelihood(likelihood, tota
     assert sorted(point) == sorted(var.name for var in model.value_vars)
     got = model.compile_logp()(point)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("group_layers", [(0,), (1, 2), (0, 1, 2)])
+def test_grouped_log_density_runs_each_row_through_its_groups_network(group_layers):
+    """Group g's varying layer is population + spread * offsets[g] (weights and biases with
+    a spread each); the spreads are half-normal, the offsets standard normal; the NumPy
+    layout of the predict methods builds the same networks from the same flat vector."""
+    from scipy.stats import halfnorm
+
+    from bnn_sklearn._groups import GroupLayout
+    from bnn_sklearn._network import GROUP_SCALE_PRIOR
+    from bnn_sklearn._posterior import flatten_layers, unflatten_layers
+
+    rng = np.random.default_rng(1)
+    rows, n_groups, layer_sizes = 30, 3, (2, 5, 4, 1)
+    arch = Architecture(2, (5, 4), "tanh", 1, "advi", None, "bernoulli", group_layers, n_groups)
+    network = build_network(arch)
+    X, y = rng.normal(size=(rows, 2)), rng.integers(0, 2, rows).astype(np.int32)
+    groups = rng.integers(0, n_groups, rows)
+    network.set_data(
+        network.data(X, y, np.ones(rows), rows, PRIOR_SCALE, groups, n_groups=n_groups)
+    )
+    layout = GroupLayout(layer_sizes, group_layers, n_groups, n_extra=0)
+    weights = [rng.normal(size=(a, b)) for a, b in pairwise(layer_sizes)]
+    biases = [rng.normal(size=b) for b in layer_sizes[1:]]
+    population = flatten_layers(weights, biases)
+    scales = rng.uniform(0.2, 1.5, size=2 * len(group_layers))
+    offsets = rng.normal(size=(n_groups, layout.n_offsets))
+
+    log_likelihood = np.empty(rows)
+    for g in range(n_groups):
+        flat = layout.network(population[None], np.log(scales)[None], offsets[g][None])[0]
+        group_weights, group_biases = unflatten_layers(flat, layer_sizes)
+        hidden = X[groups == g]
+        for i, (w, b) in enumerate(zip(group_weights, group_biases)):
+            hidden = hidden @ w + b
+            if i < 2:
+                hidden = np.tanh(hidden)
+        log_likelihood[groups == g] = hand_written_log_likelihood(
+            "bernoulli", hidden, y[groups == g], None
+        )
+    prior = norm.logpdf(population, 0.0, PRIOR_SCALE).sum() + norm.logpdf(offsets).sum()
+    # The spreads' density in the log space ADVI and the samplers work in (the Jacobian).
+    prior += np.sum(halfnorm.logpdf(scales, scale=GROUP_SCALE_PRIOR) + np.log(scales))
+    expected = prior + log_likelihood.sum()
+
+    point = {f"w_{i}": w for i, w in enumerate(weights)} | {
+        f"b_{i}": b for i, b in enumerate(biases)
+    }
+    point |= {"group_scale_log__": np.log(scales), "group_offsets": offsets}
+    got = network.model.compile_logp()(point)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_an_informed_prior_gives_each_weight_its_own_normal():
+    rng = np.random.default_rng(2)
+    rows, layer_sizes = 20, (2, 3, 1)
+    arch = Architecture(2, (3,), "relu", 1, "advi", None, "bernoulli", informed_prior=True)
+    network = build_network(arch)
+    X, y = rng.normal(size=(rows, 2)), rng.integers(0, 2, rows).astype(np.int32)
+    mean, sd = rng.normal(size=13), rng.uniform(0.1, 2.0, size=13)
+    network.set_data(network.data(X, y, np.ones(rows), rows, None, prior=(mean, sd)))
+    point, hidden = {}, X
+    for i, (n_in, n_out) in enumerate(pairwise(layer_sizes)):
+        w, b = rng.normal(size=(n_in, n_out)), rng.normal(size=n_out)
+        point[f"w_{i}"], point[f"b_{i}"] = w, b
+        hidden = hidden @ w + b
+        if i == 0:
+            hidden = np.maximum(hidden, 0.0)
+    flat = np.r_[point["w_0"].ravel(), point["b_0"], point["w_1"].ravel(), point["b_1"]]
+    expected = norm.logpdf(flat, mean, sd).sum()
+    expected += hand_written_log_likelihood("bernoulli", hidden, y, None).sum()
+    got = network.model.compile_logp()(point)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)

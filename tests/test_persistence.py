@@ -200,6 +200,23 @@ def test_a_model_saved_by_version_0_1_loads_and_predicts_the_same(
     assert loaded.n_iter_ == 400
 
 
+@pytest.mark.parametrize("name", ["model_v0.2.0.joblib", "model_v0.2.0.skops"])
+def test_a_model_saved_by_version_0_2_loads_and_predicts_the_same(
+    name, named_frame_and_labels, tmp_path
+):
+    # Written by tests/data/save_state_files.py from bnn_sklearn 0.2.0 (state format 3).
+    frame, _ = named_frame_and_labels
+    path = shutil.copy(DATA / name, tmp_path / name)
+    loaded = sio.load(path, trusted=TRUSTED_TYPES) if name.endswith(".skops") else joblib.load(path)
+    expected = np.loadtxt(DATA / "model_v0.2.0_proba.txt")
+    np.testing.assert_allclose(loaded.predict_proba(frame), expected, rtol=1e-12)
+    # Fitted without groups, as every model of 0.2 was; group_layers takes its default.
+    assert loaded.groups_ is None and loaded.group_offsets_mean_ is None
+    assert loaded.get_params()["group_layers"] == BayesianMLPClassifier().group_layers
+    with pytest.raises(ValueError, match="fitted without groups"):
+        loaded.predict(frame, groups=np.zeros(len(frame)))
+
+
 @pytest.mark.parametrize("saver", ["joblib", "skops"])
 def test_a_file_from_a_newer_format_says_why_it_cannot_load(saved, tmp_path, monkeypatch, saver):
     clf, _ = saved
