@@ -253,3 +253,13 @@ def test_hierarchical_regression_quick_run(tmp_path, monkeypatch):
     ]
     assert all(0 <= r["coverage_90"] <= 1 and r["rmse"] > 0 for r in records)
     assert "| model | test RMSE |" in (tmp_path / "hierarchical_regression_quick.md").read_text()
+
+
+def test_seed_speed_script_quick_run(tmp_path, monkeypatch):
+    run_script("seed_speed", monkeypatch, "--quick", "--out", str(tmp_path))
+    line = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    table = (tmp_path / f"seed_speed_{line}.md").read_text()
+    shipped = next(row for row in table.splitlines() if row.startswith("| engine as shipped |"))
+    # Numba on PyTensor 2 (Python 3.11), PyTensor's default (Numba) on 3.
+    assert ("| NUMBA |" in shipped) == (sys.version_info < (3, 12))
+    assert "| PyTensor mode=FAST_RUN | default |" in table
