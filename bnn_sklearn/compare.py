@@ -28,7 +28,6 @@ from sklearn.ensemble import (
 from sklearn.linear_model import BayesianRidge, LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
-    brier_score_loss,
     log_loss,
     mean_absolute_error,
     r2_score,
@@ -45,7 +44,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
 from ._classifier import BayesianMLPClassifier
-from ._compat import _safe_indexing
+from ._compat import _safe_indexing, brier_score_summed
 from ._regressor import BayesianMLPRegressor
 from .distributions import distribution_kind, predictive_distribution
 from .metrics import crps, expected_calibration_error, mean_accuracy_kept, nlpd
@@ -76,7 +75,7 @@ def classification_scores(estimator, X, y) -> dict:
         "accuracy": accuracy_score(y, labels[proba.argmax(axis=1)]),
         "log_loss": log_loss(y, proba, labels=labels),
         # Summed over the classes for two classes too (0-2), as for more.
-        "brier_score": brier_score_loss(y, proba, labels=labels, scale_by_half=False),
+        "brier_score": brier_score_summed(y, proba, labels),
         "ece": expected_calibration_error(y, proba, labels=labels),
         "accuracy_rejection": mean_accuracy_kept(y, proba, labels=labels),
     }
