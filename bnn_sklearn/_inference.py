@@ -53,7 +53,7 @@ def engine_mode(full_batch: bool = True) -> str | None:
 
     PyTensor 3 compiles with Numba by default. PyTensor 2's default is its C backend, which a
     pip install leaves without BLAS; its Numba backend (PyTensor 2 depends on numba) fitted
-    the seed's defaults in 0.69 s against the C backend's 0.91 s (Python 3.11,
+    the seed's defaults in 0.71 s against the C backend's 1.06 s (Python 3.11,
     ``benchmarks/results/seed_speed_py311.md``), so full-batch engines use it there.
     Minibatch engines keep the C backend on PyTensor 2: its Numba backend cannot compile the
     minibatch's shape checks. A mode set in ``PYTENSOR_FLAGS`` or ``pytensor.config.mode``
