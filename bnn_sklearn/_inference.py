@@ -46,24 +46,6 @@ from .exceptions import DivergenceError
 #: Iterations per compiled call; also the window of the smoothed loss checked for convergence.
 CHECK_INTERVAL = 100
 _PYTENSOR_MAJOR = int(pytensor.__version__.split(".")[0])
-
-
-def engine_mode(full_batch: bool = True) -> str | None:
-    """The PyTensor mode the engine compiles with (None: PyTensor's default).
-
-    PyTensor 3 compiles with Numba by default. PyTensor 2's default is its C backend, which a
-    pip install leaves without BLAS; its Numba backend (PyTensor 2 depends on numba) fitted
-    the seed's defaults in 0.71 s against the C backend's 1.06 s (Python 3.11,
-    ``benchmarks/results/seed_speed_py311.md``), so full-batch engines use it there.
-    Minibatch engines keep the C backend on PyTensor 2: its Numba backend cannot compile the
-    minibatch's shape checks. A mode set in ``PYTENSOR_FLAGS`` or ``pytensor.config.mode``
-    is kept.
-    """
-    if _PYTENSOR_MAJOR >= 3 or pytensor.config.mode != "Mode" or not full_batch:
-        return None
-    return "NUMBA"
-
-
 #: Compiled engines kept in the process (least recently used are dropped first).
 POOL_SIZE = 16
 #: Random numbers drawn ahead per compiled call (8 MB); big networks take fewer iterations
@@ -167,9 +149,9 @@ class CompiledADVI:
             replace = dict(zip(state, current)) | dict(zip(step_draws, draws))
             return clone_replace([updates[var] for var in state] + [loss], replace=replace)
 
-        # The backend (see ``engine_mode``), without PyMC's parameter checks (a diverged fit
-        # must give a NaN loss that the loop reports, not an error from inside the graph).
-        default = get_mode(engine_mode(full_batch=self.key.batch_size is None))
+        # The default backend, without PyMC's parameter checks (a diverged fit must give a
+        # NaN loss that the loop reports, not an error from inside the graph).
+        default = get_mode(None)
         mode = Mode(
             linker=default.linker,
             optimizer=default.provided_optimizer.including("local_remove_check_parameter"),
