@@ -209,3 +209,13 @@ def test_stream_memory_script_quick_run(tmp_path, monkeypatch):
     assert rows[0][1] == "2,000" and all(row[1] == "20,000" for row in rows[1:])
     assert rows[0][5] == "1.00"
     assert all(int(row[4]) > 50 for row in rows)  # peak MiB of a process that imported PyMC
+
+
+def test_seed_speed_script_quick_run(tmp_path, monkeypatch):
+    run_script("seed_speed", monkeypatch, "--quick", "--out", str(tmp_path))
+    line = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    table = (tmp_path / f"seed_speed_{line}.md").read_text()
+    assert "| PyTensor's default mode | Mode |" in table
+    numba = next(row for row in table.splitlines() if row.startswith("| mode=NUMBA |"))
+    assert "| NUMBA |" in numba
+    assert float(numba.split("|")[4]) > 0  # the median fit's seconds
