@@ -301,14 +301,3 @@ def test_a_loss_given_back_by_more_than_a_fifth_warns(moons):
                 unstable[0].message
             )
     assert seen[0] < 0.2 and all(0.2 < g < 0.9 for g in seen[1:]), seen
-
-
-@pytest.mark.parametrize("batch_size", [None, 32])
-def test_engines_compile_with_numba_on_both_lines_but_minibatches_on_pytensor_2(batch_size):
-    """PyTensor 2's default C backend runs without BLAS after a pip install: full-batch
-    engines take its Numba backend; its Numba backend cannot compile minibatches."""
-    arch = Architecture(2, (8,), "relu", 1, "advi", batch_size, "bernoulli")
-    with ENGINES.engine(arch) as engine:
-        linker = type(engine._run.maker.linker).__name__
-    numba_expected = _inference._PYTENSOR_MAJOR >= 3 or batch_size is None
-    assert ("Numba" in linker) == numba_expected, linker
