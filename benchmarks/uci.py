@@ -127,11 +127,14 @@ def run(folder, sets, splits, label, params, out: Path, quick: bool) -> None:
             write_records(records, records_path)
 
 
+def pipeline(params):
+    return make_pipeline(StandardScaler(), BayesianMLPRegressor(random_state=0, **params))
+
+
 def fit(X, y, params):
-    model = make_pipeline(StandardScaler(), BayesianMLPRegressor(random_state=0, **params))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
+        return pipeline(params).fit(X, y)
 
 
 def timed_fit(X, y, params, quick):
@@ -140,8 +143,7 @@ def timed_fit(X, y, params, quick):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         start = time.perf_counter()
-        model = make_pipeline(StandardScaler(), BayesianMLPRegressor(random_state=0, **params))
-        model.fit(X, y)
+        model = pipeline(params).fit(X, y)
         seconds = time.perf_counter() - start
     warned = sorted({str(w.message).split(":")[0] for w in caught})
     return seconds, model, warned

@@ -162,23 +162,12 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         predicted means.
     draws_seed_ : int
         Seed of the posterior draws shared by every call to the predict methods.
-    groups_ : ndarray of shape (n_groups,) or None
-        The sorted group labels seen by a fit with ``groups``; None without groups.
-    group_layers_ : ndarray of int or None
-        The layers that vary by group (indices from 0); None without groups.
-    group_log_scale_mean_, group_log_scale_std_ : ndarray of shape (n_group_layers, 2) or None
-        Posterior mean and standard deviation of the log of each varying layer's spreads
-        between groups, of its weights (first column) and of its biases (second): the
-        standard deviation of a weight or bias across groups. None without groups. A
-        large spread means the groups need different weights there.
+    groups_, group_layers_, group_log_scale_mean_, group_log_scale_std_
+        A grouped fit's groups, varying layers and log spreads between groups, as in
+        :class:`~bnn_sklearn.BayesianMLPClassifier`; None without groups.
     group_offsets_mean_, group_offsets_std_ : ndarray of shape (n_groups, n_offsets) or None
-        Posterior mean and standard deviation of each group's standardised offsets: for
-        each varying layer in order, its weights (raveled) then its biases. Group ``g``'s
-        layer is the population's (``coefs_mean_``, ...) plus the spread times these.
-        Without groups, None. With groups, ``coefs_mean_`` and the other layer summaries
-        describe the population's network, and ``posterior_cholesky_``,
-        ``posterior_draws_``, ``rhat_`` and ``ess_`` cover the log spreads and the
-        offsets after the likelihood's parameters.
+        Each group's standardised offsets, as in the classifier; None without groups.
+        With groups, the layer summaries describe the population's network.
 
     See Also
     --------
