@@ -78,8 +78,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
     batch_size : int, "auto" or None, default="auto"
         None: full batch; an int: minibatches of that many rows; "auto": full batch up to
         2048 rows and 32,768 rows x features, minibatches of 256 above.
-    max_iter : int, default=20000
-        Maximum number of ADVI iterations.
+    max_iter : int or "auto", default="auto"
+        Maximum number of ADVI iterations. "auto": 20,000, and 5,000 for each MILE
+        member (NUTS moves on from it).
     learning_rate : float, default=0.01
         Step size of the Adam optimiser.
     tol : float or None, default=1e-3
@@ -225,7 +226,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         noise="homoscedastic",
         method="auto",
         batch_size="auto",
-        max_iter=20000,
+        max_iter="auto",
         learning_rate=0.01,
         tol=1e-3,
         n_iter_no_change=10,

@@ -109,3 +109,17 @@ def test_a_damaged_method_is_refused_at_load():
     state["method_"] = "magic"
     with pytest.raises(ValueError, match="unknown fitting method 'magic'"):
         BayesianMLPRegressor().__setstate__(state)
+
+
+def test_max_iter_auto_is_shorter_for_mile_members_only():
+    assert BayesianMLPRegressor()._max_iter(None) == 20000
+    assert BayesianMLPRegressor()._max_iter("mile") == 5000
+    assert BayesianMLPRegressor(max_iter=300)._max_iter("mile") == 300
+
+
+def test_mile_members_stop_at_max_iter_auto():
+    X, y = sine(60)
+    settings = {**SMALL, "method": "mile", "tol": None, "random_state": 0}
+    auto = fit_quietly(BayesianMLPRegressor(**{**settings, "max_iter": "auto"}), X, y)
+    explicit = fit_quietly(BayesianMLPRegressor(**{**settings, "max_iter": 5000}), X, y)
+    np.testing.assert_array_equal(auto.posterior_draws_, explicit.posterior_draws_)
