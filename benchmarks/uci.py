@@ -46,7 +46,7 @@ from benchmarks.common import RESULTS, ROOT, header, markdown_table
 
 SETS = ("concrete", "energy", "wine-quality-red", "yacht")
 #: The methods by label: the regressor's parameters beside ``random_state=0``.
-METHODS = {"advi": {}, "mile": {"method": "mile"}, "nuts": {"method": "nuts"}}
+METHODS = {"advi": {"method": "advi"}, "mile": {"method": "mile"}, "nuts": {"method": "nuts"}}
 #: Parameters of the small fit that compiles a method's graphs before the timed fits.
 WARM_UP = {"max_iter": 200, "tune": 5, "draws": 5, "chains": 1}
 #: The published methods' columns in the data's README table, by the name to report.

@@ -95,7 +95,7 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         MILE.
     tune : int or "auto", default="auto"
         NUTS and MILE only: warm-up iterations of each chain (step size and mass matrix
-        adaptation), discarded. "auto": 500 for NUTS, 150 for MILE (its chains start
+        adaptation), discarded. "auto": 500 for NUTS, 300 for MILE (its chains start
         at ADVI's means, near the posterior's bulk).
     draws : int or "auto", default="auto"
         NUTS and MILE only: iterations of each chain kept after ``tune``. "auto": 250

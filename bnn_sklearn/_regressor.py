@@ -103,7 +103,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         each); "auto": 2 for NUTS, 4 for MILE.
     tune : int or "auto", default="auto"
         NUTS and MILE only: warm-up iterations of each chain, discarded; "auto": 500 for
-        NUTS, 150 for MILE.
+        NUTS, 300 for MILE.
     draws : int or "auto", default="auto"
         NUTS and MILE only: iterations of each chain kept after ``tune``; "auto": 250
         for NUTS, 100 for MILE.
