@@ -232,7 +232,8 @@ def plot(means, published, path: Path) -> None:
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     for ax, name in zip(axes.flat, names):
-        methods = list(means[name])
+        # The methods at their defaults; variants are in the table.
+        methods = [method for method in METHODS if method in means[name]]
         ll = [means[name][m]["ll"] for m in methods]
         se = [np.nan_to_num(means[name][m]["ll_se"]) for m in methods]
         ax.errorbar(range(len(methods)), ll, yerr=se, fmt="o", color="C0", capsize=3)
