@@ -10,7 +10,8 @@ with ``data.txt``, ``index_features.txt``, ``index_target.txt`` and ``index_trai
 / ``index_test_K.txt``, and the README's table of published figures.
 
 Every model is ``make_pipeline(StandardScaler(), BayesianMLPRegressor(random_state=0,
-...))``; the methods are the defaults (ADVI), ``method="mile"`` and ``method="nuts"``.
+...))``; the methods are ``method="advi"``, ``method="mile"`` (what the default,
+``method="auto"``, runs on these sets) and ``method="nuts"``.
 Each fit is timed after a small fit of the same method and set has compiled what it needs.
 Every fit's record is kept in ``uci.jsonl`` in ``--out`` (a rerun of a method, set and
 split replaces its record), and ``uci.md`` and ``uci.png`` are rebuilt from all records.
