@@ -32,7 +32,7 @@ def leave_another_posterior_in_the_engine(X, y, **params):
 @pytest.mark.parametrize("method", ["advi", "fullrank_advi"])
 def test_warm_start_reenters_the_posterior_exactly(moons, method):
     X, y = moons
-    fitted = BayesianMLPClassifier(**SHORT, method=method, learning_rate=0.003).fit(X, y)
+    fitted = BayesianMLPClassifier(**{**SHORT, "method": method}, learning_rate=0.003).fit(X, y)
     clf = pickle.loads(pickle.dumps(fitted))
     leave_another_posterior_in_the_engine(X, y, method=method, learning_rate=0.003)
     # One Adam step of 1e-12 moves no parameter by more than about 1e-12: the posterior
