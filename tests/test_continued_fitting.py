@@ -180,7 +180,7 @@ def test_early_stopping_keeps_the_posterior_that_scored_best_on_the_held_out_row
         early_stopping=True,
         validation_fraction=0.2,
     ).fit(X_train, y_train)
-    assert clf.n_iter_ < clf.max_iter
+    assert clf.n_iter_ < clf._max_iter(None)  # max_iter="auto": 20,000
     assert len(clf.validation_loss_) == clf.n_iter_ // 100
     # The fit stopped n_iter_no_change checks after its best: the last posterior is not it.
     assert clf.validation_loss_[-1] > clf.best_validation_loss_ + 1e-4

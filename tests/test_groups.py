@@ -192,7 +192,7 @@ def test_a_model_fitted_without_groups_refuses_them(moons):
 def test_options_a_grouped_fit_cannot_honour_are_refused(flipped, options, message):
     X, y, groups = flipped
     with pytest.raises(ValueError, match=message):
-        BayesianMLPClassifier(**FAST, **options).fit(X, y, groups=groups)
+        BayesianMLPClassifier(**{**FAST, **options}).fit(X, y, groups=groups)
 
 
 def test_a_grouped_fit_is_not_continued(grouped_fit, flipped):
