@@ -111,12 +111,21 @@ NEW_PROCESS = textwrap.dedent(
     CompiledADVI.__init__ = counted
     from tests.test_engine_cache import fitted_proba
     proba = fitted_proba()
-    print(json.dumps({"builds": len(builds), "proba": proba[:, 1].tolist()}))
+    loaded = {"builds": len(builds), "pymc": "pymc" in sys.modules}
+    # The process then imports PyMC and builds an engine that is not on disk.
+    import os, pymc
+    os.environ[cache.ENVIRONMENT_VARIABLE] = "0"
+    fitted_proba(hidden_layer_sizes=(4, 4), max_iter=200)
+    print(json.dumps({**loaded, "proba": proba[:, 1].tolist(), "then": len(builds)}))
     """
 )
 
 
 def test_a_new_process_loads_the_engine_and_predicts_the_same(tmp_path):
+    """The second process loads the engine without importing PyMC, fits the same as the
+    first, and can import PyMC and build another engine afterwards (loading an engine left
+    nothing behind that PyMC's import trips on)."""
+
     def run() -> dict:
         environment = {**os.environ, "PYTHONPATH": str(ROOT)}
         environment.pop(_engine_cache.ENVIRONMENT_VARIABLE, None)
@@ -133,6 +142,8 @@ def test_a_new_process_loads_the_engine_and_predicts_the_same(tmp_path):
 
     first, second = run(), run()
     assert (first["builds"], second["builds"]) == (1, 0)
+    assert not second["pymc"]
+    assert (first["then"], second["then"]) == (2, 1)
     assert first["proba"] == second["proba"]
     ENGINES.clear()
     np.testing.assert_array_equal(fitted_proba()[:, 1], second["proba"])
