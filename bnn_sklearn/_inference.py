@@ -65,6 +65,29 @@ def engine_mode(full_batch: bool = True) -> str | None:
     return "NUMBA"
 
 
+def _compile_mode(full_batch: bool) -> Mode:
+    """The mode the engine compiles with: the backend of :func:`engine_mode` with its own
+    rewrites only.
+
+    PyMC's parameter checks are already out of the graph (``_without_parameter_checks``),
+    so the mode names none of PyMC's rewrites: PyTensor 2's Numba backend queries the
+    scan's mode again when a loaded engine links, and a query for a rewrite the process
+    has not registered (PyMC not imported) leaves its name in PyTensor's rewrite database,
+    so that importing PyMC afterwards fails to register it.
+    """
+    default = get_mode(engine_mode(full_batch))
+    optimizer = default.provided_optimizer
+    if _PYTENSOR_MAJOR < 3 and _links_numba(default):
+        # PyTensor 2's in-place rewrite fails on this graph under Numba: it logs a
+        # traceback at ERROR level and leaves the graph as it was.
+        optimizer = optimizer.excluding("inplace_elemwise")
+    return Mode(linker=default.linker, optimizer=optimizer)
+
+
+def _links_numba(mode: Mode) -> bool:
+    return isinstance(mode.linker, NumbaLinker)
+
+
 #: Compiled engines kept in the process (least recently used are dropped first).
 POOL_SIZE = 16
 #: Random numbers drawn ahead per compiled call (8 MB); big networks take fewer iterations
@@ -173,19 +196,7 @@ class CompiledADVI:
             replace = dict(zip(state, current)) | dict(zip(step_draws, draws))
             return clone_replace([updates[var] for var in state] + [loss], replace=replace)
 
-        # The backend (see ``engine_mode``) with its own rewrites only. PyMC's parameter
-        # checks are already out of the graph (``_without_parameter_checks``), so the mode
-        # names none of PyMC's rewrites: PyTensor 2's Numba backend queries the scan's mode
-        # again when a loaded engine links, and a query for a rewrite the process has not
-        # registered (PyMC not imported) leaves its name behind, so that PyMC's import then
-        # fails to register it.
-        default = get_mode(engine_mode(full_batch=self.key.batch_size is None))
-        optimizer = default.provided_optimizer
-        if _PYTENSOR_MAJOR < 3 and isinstance(default.linker, NumbaLinker):
-            # PyTensor 2's in-place rewrite fails on this graph under Numba: it logs a
-            # traceback at ERROR level and leaves the graph as it was.
-            optimizer = optimizer.excluding("inplace_elemwise")
-        mode = Mode(linker=default.linker, optimizer=optimizer)
+        mode = _compile_mode(full_batch=self.key.batch_size is None)
         # PyTensor 3 compiles scan's inner graph with the outer function's mode; 2.x needs it.
         inner_mode = {} if _PYTENSOR_MAJOR >= 3 else {"mode": mode}
         *final, losses = pytensor.scan(
@@ -571,8 +582,11 @@ class _EnginePool:
 def _cached_or_built(arch: Architecture) -> CompiledADVI:
     # Loading links the compiled code, so under the build's settings: Numba compiles a loaded
     # engine at its first call with the options set when it was loaded.
+    # Numba's compiled code does not depend on PyTensor's BLAS flags (whose detection
+    # compiles a test program with the C compiler: a third of a second of every new process).
+    blas = not _links_numba(_compile_mode(full_batch=arch.batch_size is None))
     with _quiet_blas_notice(), _exact_arithmetic():
-        return cached_engine(arch, CompiledADVI)
+        return cached_engine(arch, CompiledADVI, blas=blas)
 
 
 ENGINES = _EnginePool(POOL_SIZE, build=_cached_or_built, key=lambda arch: arch.graph_key)

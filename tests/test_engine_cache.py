@@ -9,10 +9,11 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytensor
 import pytest
 from sklearn.datasets import make_moons
 
-from bnn_sklearn import BayesianMLPClassifier, _engine_cache
+from bnn_sklearn import BayesianMLPClassifier, _engine_cache, _inference
 from bnn_sklearn._inference import ENGINES, CompiledADVI
 from bnn_sklearn._network import GraphKey
 
@@ -89,11 +90,28 @@ def test_the_file_depends_on_versions_and_can_be_turned_off(cache, monkeypatch):
     today = _engine_cache.engine_path(key)
     assert today == _engine_cache.engine_path(key) and today.parent == cache
     assert _engine_cache.engine_path(GraphKey(3, "tanh", "advi", None, "bernoulli")) != today
+    numba = _engine_cache.engine_path(key, blas=False)
+    with pytensor.config.change_flags(blas__ldflags="-lmyblas"):
+        assert _engine_cache.engine_path(key) != today  # C code links BLAS with these
+        assert _engine_cache.engine_path(key, blas=False) == numba  # Numba's does not
     monkeypatch.setattr(_engine_cache, "_version", lambda name: "0.0")
     assert _engine_cache.engine_path(key) != today
     monkeypatch.setenv(_engine_cache.ENVIRONMENT_VARIABLE, "0")
     fitted_proba()
     assert not list(cache.glob("*"))
+
+
+def test_engines_compiled_by_numba_are_kept_without_the_blas_flags(cache, monkeypatch):
+    """Reading PyTensor's BLAS flags compiles a test program; Numba's code does not use them."""
+    blas = []
+    path = _engine_cache.engine_path
+    monkeypatch.setattr(
+        _engine_cache, "engine_path", lambda key, **kw: blas.append(kw["blas"]) or path(key, **kw)
+    )
+    fitted_proba(max_iter=100)
+    fitted_proba(max_iter=100, batch_size=50)
+    # Full batch: Numba on both lines; minibatches: C on PyTensor 2, Numba on 3.
+    assert blas == [False, _inference._PYTENSOR_MAJOR < 3]
 
 
 NEW_PROCESS = textwrap.dedent(
