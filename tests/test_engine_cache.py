@@ -85,6 +85,7 @@ def test_a_damaged_file_is_built_anew_and_replaced(cache, builds):
     assert path.read_bytes()[:1] == b"\x80"  # a pickle again
 
 
+@pytest.mark.filterwarnings("ignore:PyTensor could not link to a BLAS")  # read its flags
 def test_the_file_depends_on_versions_and_can_be_turned_off(cache, monkeypatch):
     key = GraphKey(2, "tanh", "advi", None, "bernoulli")
     today = _engine_cache.engine_path(key)
