@@ -191,11 +191,14 @@ def test_new_process_script_times_both_settings(tmp_path, monkeypatch):
     run_script("new_process", monkeypatch, "--repeats", "1", "--out", str(tmp_path))
     (table,) = tmp_path.glob("new_process_py3*.md")
     rows = [line.split(" | ") for line in table.read_text().splitlines()[4:]]
+    c_engine = ["| C backend's engine loaded from the cache"] if sys.version_info < (3, 12) else []
     assert [row[0] for row in rows] == [
         "| engine loaded from the cache",
         "| engine built in the process",
+        *c_engine,
     ]
-    assert [row[3] for row in rows] == ["no |", "yes |"]  # the loaded engine needs no PyMC
+    # A loaded engine needs no PyMC.
+    assert [row[3] for row in rows] == ["no |", "yes |", *(["no |"] if c_engine else [])]
 
 
 def test_stream_memory_script_quick_run(tmp_path, monkeypatch):
