@@ -2,18 +2,19 @@
 
 K-fold cross-validation (fixed seeds) on four data sets: diabetes, ``make_friedman1`` (1,000
 rows), a 1-D problem whose noise grows away from 0, and ``make_friedman1`` with 20,000 rows
-(minibatch ADVI; the Gaussian process is fitted there on a random 1,000 of the training
-rows, its cost is cubic in the rows). NGBoost joins when it is installed (``pip install
-ngboost``). Per model and data set: RMSE; the negative log predictive density per row (NLL)
-and the CRPS where the model has a predictive distribution; coverage and mean width of its
-central 90 % interval; fit and predict seconds. Predictive distributions: the regressors'
-own mixture of Normals; the Gaussian process's, BayesianRidge's and NGBoost's Normal; a
-Normal for the random forest with the trees' mean and a variance of the trees' spread plus
-the out-of-bag residual variance; HistGradientBoosting's intervals from two quantile-loss
-models (no density, so no NLL or CRPS). Writes ``compare_regression.md``,
-``compare_regression.csv`` and ``compare_regression_1d.png`` (the 1-D problem: data,
-predictive mean and 50/90 % bands of the regressor and of the Gaussian process) to ``--out``
-(default ``benchmarks/results``).
+(the Gaussian process is fitted there on a random 1,000 of the training rows, its cost is
+cubic in the rows). The regressor runs at its defaults (``method="auto"``: MILE on the three
+smaller sets, minibatch ADVI on 20,000 rows) and with ``method="advi"``. NGBoost joins when
+it is installed (``pip install ngboost``). Per model and data set: RMSE; the negative log
+predictive density per row (NLL) and the CRPS where the model has a predictive distribution;
+coverage and mean width of its central 90 % interval; fit and predict seconds. Predictive
+distributions: the regressors' own mixture of Normals; the Gaussian process's,
+BayesianRidge's and NGBoost's Normal; a Normal for the random forest with the trees' mean
+and a variance of the trees' spread plus the out-of-bag residual variance;
+HistGradientBoosting's intervals from two quantile-loss models (no density, so no NLL or
+CRPS). Writes ``compare_regression.md``, ``compare_regression.csv`` and
+``compare_regression_1d.png`` (the 1-D problem: data, predictive mean and 50/90 % bands of
+the regressor and of the Gaussian process) to ``--out`` (default ``benchmarks/results``).
 
     python -m benchmarks.compare_regression            # the real run
     python -m benchmarks.compare_regression --quick    # a smoke run
@@ -100,7 +101,11 @@ class ForestWithNoise(RandomForestRegressor):
 
 
 def models(quick: bool, n_rows: int, n_features: int) -> dict:
-    bnn = {"max_iter": 300, "tol": None, "n_draws": 100} if quick else {}
+    bnn = (
+        {"max_iter": 300, "tol": None, "n_draws": 100, "chains": 2, "tune": 20, "draws": 20}
+        if quick
+        else {}
+    )
     # One length scale per feature, so that irrelevant features can be switched off.
     kernel = ConstantKernel() * RBF(np.ones(n_features)) + WhiteKernel()
     if n_rows <= GP_MAX_ROWS:
@@ -109,6 +114,9 @@ def models(quick: bool, n_rows: int, n_features: int) -> dict:
         GP, gp_name = Subsampled, f"GaussianProcess ({GP_MAX_ROWS:,}-row subsample)"
     chosen = {
         "BayesianMLP": make_pipeline(StandardScaler(), BayesianMLPRegressor(random_state=0, **bnn)),
+        "BayesianMLP ADVI": make_pipeline(
+            StandardScaler(), BayesianMLPRegressor(method="advi", random_state=0, **bnn)
+        ),
         "BayesianMLP heteroscedastic": make_pipeline(
             StandardScaler(),
             BayesianMLPRegressor(noise="heteroscedastic", random_state=0, **bnn),

@@ -82,8 +82,9 @@ def effective_batch_size(
 
 #: Version of the pickled fitted state: 1 in bnn_sklearn 0.1, 2 since partial_fit and
 #: early stopping added attributes, 3 since NUTS added draws and diagnostics, 4 since
-#: grouped fits added the groups' posterior. Bump it when fitted attributes change.
-STATE_FORMAT = 4
+#: grouped fits added the groups' posterior, 5 since ``method="auto"`` added ``method_``.
+#: Bump it when fitted attributes change.
+STATE_FORMAT = 5
 #: The fitted attributes of both estimators, with the state format that added each
 #: (models saved before it load with None); each estimator adds its own
 #: (``_own_fitted_attributes``).
@@ -106,6 +107,7 @@ FITTED_ATTRIBUTES = {
     "predictive_rhat_": 3,
     "groups_": 4,
     "group_layers_": 4,
+    "method_": 5,
     "group_log_scale_mean_": 4,
     "group_log_scale_std_": 4,
     "group_offsets_mean_": 4,
@@ -116,13 +118,17 @@ FITTED_ATTRIBUTES = {
 INITIAL_GROUP_SCALE = 0.1
 #: Most posterior draws behind each early-stopping check of the validation loss.
 EARLY_STOPPING_DRAWS = 100
+#: ``max_iter="auto"`` by method: ADVI's own fits, and MILE's members (which NUTS moves on
+#: from; shorter members fitted as well or better on the UCI benchmark, in less time).
+MAX_ITER_DEFAULTS = {"advi": 20000, "fullrank_advi": 20000, "mile": 5000}
 #: The methods that sample with NUTS, and what their sampler parameters' "auto" means:
 #: ``method="nuts"`` runs long chains from PyMC's start; ``method="mile"`` one short chain
 #: from each of ``chains`` ADVI members' means (chosen on the UCI benchmark: shallower
-#: trees saturated and lost most of the gain, deeper ones cost 10-30x as much).
+#: trees saturated and lost most of the gain, deeper ones cost two to three times as much
+#: per split; 300 tuning steps fitted better than 150 on all four sets).
 SAMPLER_DEFAULTS = {
     "nuts": {"chains": 2, "tune": 500, "draws": 250, "target_accept": 0.95, "max_treedepth": 8},
-    "mile": {"chains": 4, "tune": 150, "draws": 100, "target_accept": 0.8, "max_treedepth": 6},
+    "mile": {"chains": 4, "tune": 300, "draws": 100, "target_accept": 0.8, "max_treedepth": 6},
 }
 
 
@@ -201,9 +207,9 @@ class BaseBayesianMLP(BaseEstimator):
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "prior_scale": [Interval(Real, 0, None, closed="neither")],
-        "method": [StrOptions({*FAMILIES, *SAMPLER_DEFAULTS})],
+        "method": [StrOptions({*FAMILIES, *SAMPLER_DEFAULTS, "auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -230,6 +236,9 @@ class BaseBayesianMLP(BaseEstimator):
     #: The estimator's own fitted attributes (of its targets and likelihood), with the
     #: state format that added each, beside :data:`FITTED_ATTRIBUTES`.
     _own_fitted_attributes: dict[str, int] = {}
+    #: What ``method="auto"`` samples with where sampling is cheap (see
+    #: :meth:`_fit_method`); None: ``"auto"`` is always mean-field ADVI.
+    _auto_sampled_method: str | None = None
 
     def __init__(
         self,
@@ -369,8 +378,11 @@ class BaseBayesianMLP(BaseEstimator):
         targets = self._encode_targets(
             y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
+        fit_method = self._fit_method(
+            X.shape, continuing=continuing, incremental=incremental, grouped=grouping is not None
+        )
 
-        def architecture(batch_size, method=self.method):
+        def architecture(batch_size, method=fit_method):
             return Architecture(
                 X.shape[1],
                 hidden,
@@ -389,9 +401,9 @@ class BaseBayesianMLP(BaseEstimator):
 
         rng = check_random_state(self.random_state)
         seeds = _Seeds(*(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=4)))
-        if self.method == "nuts":
+        if fit_method == "nuts":
             record = self._fit_nuts(architecture(None), targets, X, seeds, grouping=grouping)
-        elif self.method == "mile":
+        elif fit_method == "mile":
             record = self._fit_mile(architecture, targets, X, seeds)
         else:
             record = self._fit_advi(
@@ -404,10 +416,33 @@ class BaseBayesianMLP(BaseEstimator):
                 total_size,
                 grouping=grouping,
             )
-        self._write_fitted_state(targets.state, record, seeds.draws)
+        self._write_fitted_state(targets.state, record, seeds.draws, fit_method)
         for message in record.warnings:
             warn_at_caller(message, ConvergenceWarning)
         return self
+
+    def _fit_method(self, shape, *, continuing, incremental, grouped) -> str:
+        """The method this fit uses: ``method``, with ``"auto"`` resolved.
+
+        ``"auto"`` samples (:attr:`_auto_sampled_method`) where the data make one full
+        batch (``batch_size``), for a fit from scratch without groups, warm start or early
+        stopping; everything else (streaming, continued, grouped or minibatch fits) is
+        mean-field ADVI, which does them all.
+        """
+        if self.method != "auto":
+            return self.method
+        sampled = self._auto_sampled_method
+        if (
+            sampled is None
+            or continuing
+            or incremental
+            or grouped
+            or self.warm_start
+            or self.early_stopping
+            or effective_batch_size(self.batch_size, shape) is not None
+        ):
+            return "advi"
+        return sampled
 
     def _fit_advi(
         self,
@@ -419,8 +454,10 @@ class BaseBayesianMLP(BaseEstimator):
         incremental,
         total_size,
         grouping: GroupData | None = None,
+        member_of: str | None = None,
     ) -> FitRecord:
-        """Fit the variational posterior with ADVI, from a fresh start or the fitted one."""
+        """Fit the variational posterior with ADVI, from a fresh start or the fitted one
+        (a member of a ``member_of`` fit's ensemble, if given)."""
         y, sample_weight = targets.y, targets.sample_weight
         layer_sizes = architecture(None).layer_sizes
         fit_seed = seeds.fit
@@ -464,7 +501,7 @@ class BaseBayesianMLP(BaseEstimator):
             tol, total_size = None, total_size or n_samples_seen
         else:
             n_samples_seen = total_size = X.shape[0]
-            max_iter, tol = self.max_iter, self.tol
+            max_iter, tol = self._max_iter(member_of), self.tol
         result = self._run_advi(
             arch,
             X,
@@ -490,7 +527,7 @@ class BaseBayesianMLP(BaseEstimator):
             warnings += self._loss_give_back_problems(loss_curve)
         if tol is not None and not result.converged:
             warnings.append(
-                f"ADVI did not converge in max_iter={self.max_iter} iterations; increase "
+                f"ADVI did not converge in max_iter={max_iter} iterations; increase "
                 "max_iter or learning_rate, or loosen tol."
             )
         return FitRecord(
@@ -534,10 +571,17 @@ class BaseBayesianMLP(BaseEstimator):
                     "the option (batch_size='auto' or None) to sample with NUTS."
                 )
 
-    def _sampler_settings(self) -> dict[str, int | float]:
-        """chains, tune, draws, target_accept and max_treedepth, "auto" resolved for the
-        method."""
-        defaults = SAMPLER_DEFAULTS[self.method]
+    def _max_iter(self, member_of: str | None) -> int:
+        """ADVI's iterations at most: ``max_iter``, "auto" resolved for ADVI's own fits or
+        for the members of a ``member_of`` fit."""
+        if self.max_iter != "auto":
+            return self.max_iter
+        return MAX_ITER_DEFAULTS[member_of or "advi"]
+
+    def _sampler_settings(self, method: str) -> dict[str, int | float]:
+        """chains, tune, draws, target_accept and max_treedepth, "auto" resolved for
+        ``method`` (the fit's)."""
+        defaults = SAMPLER_DEFAULTS[method]
         return {
             name: default if getattr(self, name) == "auto" else getattr(self, name)
             for name, default in defaults.items()
@@ -572,7 +616,14 @@ class BaseBayesianMLP(BaseEstimator):
 
     def _fit_nuts(self, arch, targets: Targets, X, seeds, grouping=None) -> FitRecord:
         """Sample the posterior with NUTS; keep its draws and diagnostics."""
-        return self._sample(arch, targets, X, seed=seeds.fit, grouping=grouping)
+        return self._sample(
+            arch,
+            targets,
+            X,
+            seed=seeds.fit,
+            settings=self._sampler_settings("nuts"),
+            grouping=grouping,
+        )
 
     def _fit_mile(self, architecture, targets: Targets, X, seeds) -> FitRecord:
         """ADVI members from different starts, then one short NUTS chain from each
@@ -580,7 +631,7 @@ class BaseBayesianMLP(BaseEstimator):
         from ._nuts import resolve_sampler
 
         resolve_sampler(self.nuts_sampler)  # a missing sampler is refused before the members
-        n_members = self._sampler_settings()["chains"]
+        n_members = self._sampler_settings("mile")["chains"]
         member_seeds = np.random.SeedSequence([seeds.init, seeds.fit]).generate_state(
             n_members * len(seeds)
         )
@@ -594,20 +645,28 @@ class BaseBayesianMLP(BaseEstimator):
                 continuing=False,
                 incremental=False,
                 total_size=None,
+                member_of="mile",
             )
             starts.append(record.posterior.mean)
         # The members' own warnings (ADVI stopped early, or unstable) are left out: NUTS
         # moves each chain on from its start, and its diagnostics are what counts.
         return self._sample(
-            architecture(None, method="nuts"), targets, X, seed=seeds.fit, starts=np.stack(starts)
+            architecture(None, method="nuts"),
+            targets,
+            X,
+            seed=seeds.fit,
+            settings=self._sampler_settings("mile"),
+            starts=np.stack(starts),
         )
 
-    def _sample(self, arch, targets: Targets, X, *, seed, starts=None, grouping=None) -> FitRecord:
-        """Sample with NUTS (from ``starts``, one chain each, if given; a grouped network
-        with ``grouping``); the record of its draws and diagnostics."""
+    def _sample(
+        self, arch, targets: Targets, X, *, seed, settings, starts=None, grouping=None
+    ) -> FitRecord:
+        """Sample with NUTS under the sampler ``settings`` (from ``starts``, one chain
+        each, if given; a grouped network with ``grouping``); the record of its draws and
+        diagnostics."""
         from ._nuts import SAMPLERS, resolve_sampler, summarize_draws
 
-        settings = self._sampler_settings()
         sampler = resolve_sampler(self.nuts_sampler)
         forward = None
         if grouping is not None:
@@ -685,8 +744,10 @@ class BaseBayesianMLP(BaseEstimator):
         """Every fitted attribute, with the state format that added it."""
         return FITTED_ATTRIBUTES | cls._own_fitted_attributes
 
-    def _write_fitted_state(self, target_state: dict, record: FitRecord, draws_seed) -> None:
-        """Set every fitted attribute from the fit's record (either method's)."""
+    def _write_fitted_state(
+        self, target_state: dict, record: FitRecord, draws_seed, method: str
+    ) -> None:
+        """Set every fitted attribute from the record of a fit by ``method``."""
         layer_sizes, posterior = record.layer_sizes, record.posterior
         n_layer_params = n_parameters(layer_sizes)
         mean, std = posterior.mean, posterior.std
@@ -737,6 +798,7 @@ class BaseBayesianMLP(BaseEstimator):
             "ess_": record.ess,
             "predictive_rhat_": record.predictive_rhat,
             "draws_seed_": int(draws_seed),
+            "method_": method,
             **group_state,
         }
         declared = self._fitted_attributes()
@@ -899,6 +961,10 @@ class BaseBayesianMLP(BaseEstimator):
                 f"This model was saved by a newer bnn_sklearn (state format {saved_format}; "
                 f"this version reads up to {STATE_FORMAT}). Upgrade bnn_sklearn to load it."
             )
+        if "draws_seed_" in state:
+            # Before "auto" (format 5), a model was fitted by its method parameter, and
+            # before that parameter (format 1) by ADVI.
+            state.setdefault("method_", state.get("method", "advi"))
         # Parameters added since the model was saved take their defaults.
         for name, parameter in inspect.signature(type(self).__init__).parameters.items():
             if parameter.default is not inspect.Parameter.empty:
@@ -972,6 +1038,8 @@ def _check_fitted_state(model: BaseBayesianMLP) -> None:
                 problems.append("non-positive posterior standard deviations")
                 break
         problems += model._target_problems()
+        if model.method_ not in (*FAMILIES, *SAMPLER_DEFAULTS):
+            problems.append(f"an unknown fitting method {model.method_!r}")
         likelihood = model._fitted_likelihood()
         n_classes = len(model.classes_) if is_classifier(model) else None
         output_problems = likelihood.output_problems(sizes[-1], n_classes)

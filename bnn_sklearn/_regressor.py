@@ -64,17 +64,23 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         One noise scale for all rows, or a noise scale per row from a second output of
         the network (``softplus`` of it, at least 0.001 of the target's sd): for data whose
         noise varies with the inputs.
-    method : {"advi", "mile", "nuts"}, default="advi"
+    method : {"auto", "advi", "mile", "nuts"}, default="auto"
         Mean-field ADVI, MILE (ADVI members, then a short NUTS chain from each) or NUTS,
-        as in :class:`~bnn_sklearn.BayesianMLPClassifier`. On the UCI regression
-        benchmark MILE comes within about 0.1 of NUTS's test log-likelihood where ADVI
-        stays 0.2-0.7 below it ("Choosing the method" in the user guide).
-        ``"fullrank_advi"`` is refused: on the Normal likelihood its objective diverged.
+        as in :class:`~bnn_sklearn.BayesianMLPClassifier`. ``"auto"`` is MILE where the
+        data make one full batch (``batch_size``: up to 2048 rows and 32,768 rows x
+        features) for a fit from scratch, and mean-field ADVI for everything else:
+        ``partial_fit``, ``warm_start``, ``early_stopping``, groups and minibatch fits.
+        ``method_`` says which one a fit used. On the UCI regression benchmark MILE
+        comes within about 0.1 of NUTS's test log-likelihood where ADVI stays 0.2-0.7
+        below it, at several times ADVI's cost ("Choosing the method" in the user
+        guide); pass ``method="advi"`` for the fastest fits. ``"fullrank_advi"`` is
+        refused: on the Normal likelihood its objective diverged.
     batch_size : int, "auto" or None, default="auto"
         None: full batch; an int: minibatches of that many rows; "auto": full batch up to
         2048 rows and 32,768 rows x features, minibatches of 256 above.
-    max_iter : int, default=20000
-        Maximum number of ADVI iterations.
+    max_iter : int or "auto", default="auto"
+        Maximum number of ADVI iterations. "auto": 20,000, and 5,000 for each MILE
+        member (NUTS moves on from it).
     learning_rate : float, default=0.01
         Step size of the Adam optimiser.
     tol : float or None, default=1e-3
@@ -97,7 +103,7 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         each); "auto": 2 for NUTS, 4 for MILE.
     tune : int or "auto", default="auto"
         NUTS and MILE only: warm-up iterations of each chain, discarded; "auto": 500 for
-        NUTS, 150 for MILE.
+        NUTS, 300 for MILE.
     draws : int or "auto", default="auto"
         NUTS and MILE only: iterations of each chain kept after ``tune``; "auto": 250
         for NUTS, 100 for MILE.
@@ -162,6 +168,8 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         predicted means.
     draws_seed_ : int
         Seed of the posterior draws shared by every call to the predict methods.
+    method_ : str
+        The method the fit used: ``method``, with ``"auto"`` resolved.
     groups_, group_layers_, group_log_scale_mean_, group_log_scale_std_
         A grouped fit's groups, varying layers and log spreads between groups, as in
         :class:`~bnn_sklearn.BayesianMLPClassifier`; None without groups.
@@ -203,6 +211,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         "log_noise_mean_": 1,
         "log_noise_std_": 1,
     }
+    #: ``method="auto"`` samples with MILE where the data make one full batch (see the
+    #: class docstring; chosen on the UCI regression benchmark).
+    _auto_sampled_method = "mile"
     #: ``prior_scale="auto"`` by noise model (see the class docstring).
     AUTO_PRIOR_SCALE = {"homoscedastic": 2.0, "heteroscedastic": 0.5}
 
@@ -213,9 +224,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         *,
         prior_scale="auto",
         noise="homoscedastic",
-        method="advi",
+        method="auto",
         batch_size="auto",
-        max_iter=20000,
+        max_iter="auto",
         learning_rate=0.01,
         tol=1e-3,
         n_iter_no_change=10,

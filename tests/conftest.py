@@ -5,7 +5,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import scale
 
 #: Small, fast settings for tests; benchmarks use the real ones.
-FAST = dict(hidden_layer_sizes=(8,), max_iter=1500, tol=None, n_draws=100, random_state=0)
+FAST = dict(
+    method="advi", hidden_layer_sizes=(8,), max_iter=1500, tol=None, n_draws=100, random_state=0
+)
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,7 @@ def test_compare_regression_script_quick_run(tmp_path, monkeypatch):
     run_script("compare_regression", monkeypatch, "--quick", "--out", str(tmp_path))
     with open(tmp_path / "compare_regression.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    n_models = 7 + (importlib.util.find_spec("ngboost") is not None)
+    n_models = 8 + (importlib.util.find_spec("ngboost") is not None)
     assert len(rows) == n_models * 2  # two folds of the 1-D problem
     bnn = [row for row in rows if row["model"] == "BayesianMLP"]
     assert all(0 < float(row["coverage_90"]) <= 1 and float(row["crps"]) > 0 for row in bnn)

@@ -56,7 +56,7 @@ def test_fitted_posterior_is_plain_arrays_per_layer(moons):
 def test_fullrank_posterior_has_a_cholesky_factor(moons):
     X, y = moons
     clf = BayesianMLPClassifier(
-        **{**FAST, "hidden_layer_sizes": (4,)}, method="fullrank_advi", learning_rate=3e-3
+        **{**FAST, "hidden_layer_sizes": (4,), "method": "fullrank_advi"}, learning_rate=3e-3
     ).fit(X, y)
     factor = clf.posterior_cholesky_
     n_params = 2 * 4 + 4 + 4 + 1

@@ -4,7 +4,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bnn_sklearn import BayesianMLPClassifier, BayesianMLPRegressor
 
-ADVI = dict(hidden_layer_sizes=(8,), max_iter=1000, tol=None, n_draws=100, random_state=0)
+ADVI = dict(
+    method="advi", hidden_layer_sizes=(8,), max_iter=1000, tol=None, n_draws=100, random_state=0
+)
 NUTS = dict(method="nuts", hidden_layer_sizes=(8,), chains=2, tune=50, draws=25, random_state=0)
 MILE = dict(NUTS, method="mile", max_iter=500, tol=None)
 ESTIMATORS = [

@@ -28,7 +28,7 @@ REFERENCE_HEADERS = {
     "| setting | when to change it |",
     "| Python | PyMC / PyTensor | backend |",
     "| package | oldest supported | why this one |",
-    '| | ADVI (`method="advi"`, the default) | MILE (`method="mile"`) | NUTS (`method="nuts"`) |',
+    '| | ADVI (`method="advi"`) | MILE (`method="mile"`) | NUTS (`method="nuts"`) |',
 }
 SOURCE_COMMENT = re.compile(r"<!--\s*source:\s*(\S+)\s*-->")
 NUMBER = re.compile(r"\d")

@@ -96,11 +96,11 @@ def test_draws_of_every_chain_make_the_posterior(mile_fit):
 
 def test_auto_sampler_settings_follow_the_method():
     assert BayesianMLPClassifier().get_params()["chains"] == "auto"
-    mile = BayesianMLPClassifier(method="mile")._sampler_settings()
-    nuts = BayesianMLPClassifier(method="nuts")._sampler_settings()
+    mile = BayesianMLPClassifier(method="mile")._sampler_settings("mile")
+    nuts = BayesianMLPClassifier(method="nuts")._sampler_settings("nuts")
     assert mile == SAMPLER_DEFAULTS["mile"] and nuts == SAMPLER_DEFAULTS["nuts"]
     assert mile["tune"] < nuts["tune"] and mile["chains"] > nuts["chains"]
-    assert BayesianMLPClassifier(method="mile", tune=7)._sampler_settings()["tune"] == 7
+    assert BayesianMLPClassifier(method="mile", tune=7)._sampler_settings("mile")["tune"] == 7
 
 
 def test_same_random_state_same_predictions_in_a_fresh_process(mile_fit, moons):
@@ -154,7 +154,7 @@ def test_warm_start_and_partial_fit_are_refused(mile_fit, moons):
 
 
 def test_regressor_mile_fits_better_than_advi_and_is_less_sure_in_a_gap():
-    """A 1-D sine with a gap in its inputs: the defaults' mean-field fit takes the sine's
+    """A 1-D sine with a gap in its inputs: the mean-field ADVI fit takes the sine's
     curve for noise (measured: held-out log-likelihood -0.60 / -0.45 on seeds 0 / 1, noise
     sd 0.49 where the truth is 0.1) and is surer in the gap than on the data; MILE's draws
     fit the curve and disagree most in the gap."""
@@ -167,7 +167,7 @@ def test_regressor_mile_fits_better_than_advi_and_is_less_sure_in_a_gap():
     (X, y), (X_test, y_test) = sine(60), sine(200)
     gap = np.linspace(-0.6, 0.6, 20)[:, None]
     settings = dict(hidden_layer_sizes=(16,), random_state=0)
-    advi = fit_quietly(BayesianMLPRegressor(**settings), X, y)
+    advi = fit_quietly(BayesianMLPRegressor(**settings, method="advi"), X, y)
     mile = fit_quietly(
         BayesianMLPRegressor(**settings, method="mile", chains=2, tune=100, draws=50), X, y
     )

@@ -93,7 +93,7 @@ def saved_fullrank(named_frame_and_labels, tmp_path_factory):
     """A full-rank model on disk: it has every fitted array, the Cholesky factor too."""
     frame, labels = named_frame_and_labels
     clf = BayesianMLPClassifier(
-        **{**FAST, "max_iter": 300}, method="fullrank_advi", learning_rate=3e-3
+        **{**FAST, "max_iter": 300, "method": "fullrank_advi"}, learning_rate=3e-3
     ).fit(frame, labels)
     path = tmp_path_factory.mktemp("skops") / "fullrank.skops"
     sio.dump(clf, path)
@@ -196,6 +196,7 @@ def test_a_model_saved_by_version_0_1_loads_and_predicts_the_same(
     assert all(loaded.get_params()[name] == defaults[name] for name in ("method", "chains"))
     assert loaded.validation_loss_ is None
     assert loaded.posterior_draws_ is None and loaded.predictive_rhat_ is None
+    assert loaded.method_ == "advi"
     loaded.set_params(warm_start=True, max_iter=100).fit(frame, labels)
     assert loaded.n_iter_ == 400
 
@@ -213,6 +214,7 @@ def test_a_model_saved_by_version_0_2_loads_and_predicts_the_same(
     # Fitted without groups, as every model of 0.2 was; group_layers takes its default.
     assert loaded.groups_ is None and loaded.group_offsets_mean_ is None
     assert loaded.get_params()["group_layers"] == BayesianMLPClassifier().group_layers
+    assert loaded.method_ == loaded.method == "advi"
     with pytest.raises(ValueError, match="fitted without groups"):
         loaded.predict(frame, groups=np.zeros(len(frame)))
 

@@ -243,7 +243,7 @@ def test_nuts_keeps_the_noise_scale_with_the_weights_and_predicts_from_the_draws
 
 
 def test_full_rank_advi_is_refused_before_any_work():
-    reg = BayesianMLPRegressor(**FAST, method="fullrank_advi")
+    reg = BayesianMLPRegressor(**{**FAST, "method": "fullrank_advi"})
     with pytest.raises(ValueError, match=r"does not support method='fullrank_advi'.*'nuts'"):
         reg.fit(*noisy_sine(20, seed=8))
     assert not hasattr(reg, "n_features_in_")

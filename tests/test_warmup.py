@@ -25,7 +25,7 @@ def test_a_warmed_architecture_is_not_built_again_for_real_data():
 
 def test_rows_decide_what_batch_size_auto_warms():
     ENGINES.clear()
-    regressor = BayesianMLPRegressor(hidden_layer_sizes=(8,), random_state=0)
+    regressor = BayesianMLPRegressor(method="advi", hidden_layer_sizes=(8,), random_state=0)
     warmup([regressor], n_features=1, n_samples=100_000)
     builds = ENGINES.builds
     rng = np.random.default_rng(2)
