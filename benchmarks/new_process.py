@@ -1,11 +1,13 @@
 """The first fit in a new process, with PyTensor's compile cache warm: the engine loaded from
-the engine cache against the engine built in the process (``BNN_SKLEARN_ENGINE_CACHE=0``).
+the engine cache against the engine built in the process (``BNN_SKLEARN_ENGINE_CACHE=0``),
+and on PyTensor 2 (Python 3.11) also the engine of PyTensor's C backend loaded
+(``PYTENSOR_FLAGS=mode=FAST_RUN``; the engine as shipped compiles with Numba there too).
 
 Each run is a fresh Python process that imports the package, fits the defaults to the
 seed's 500 training moons and reports the seconds of ``import bnn_sklearn`` and of the
-``fit`` call, and whether PyMC was imported. One untimed process first fills both caches;
-then the two settings run in turn, ``--repeats`` times each. Reported: the median seconds
-of each and the ratio of the ``fit`` calls.
+``fit`` call, and whether PyMC was imported. Untimed processes first fill both caches;
+then the settings run in turn, ``--repeats`` times each. Reported: the median seconds
+of each and the ratio of the first two settings' ``fit`` calls.
 
 Writes ``new_process_py3XX.md`` (the Python line) to ``--out`` and prints it.
 
@@ -21,6 +23,8 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+import pytensor
 
 if not __package__:  # run as a file: python benchmarks/new_process.py
     sys.path[0] = str(Path(__file__).resolve().parents[1])
@@ -39,11 +43,22 @@ after = time.perf_counter()
 seconds = {"import": imported - start, "fit": after - before}
 print(json.dumps({**seconds, "pymc": "pymc" in sys.modules}))
 """
-SETTINGS = {"engine loaded from the cache": "1", "engine built in the process": "0"}
+#: The settings: a label and the environment variables of its processes.
+SETTINGS = {
+    "engine loaded from the cache": {"BNN_SKLEARN_ENGINE_CACHE": "1"},
+    "engine built in the process": {"BNN_SKLEARN_ENGINE_CACHE": "0"},
+}
+if int(pytensor.__version__.split(".")[0]) < 3:
+    SETTINGS["C backend's engine loaded from the cache"] = {
+        "BNN_SKLEARN_ENGINE_CACHE": "1",
+        "PYTENSOR_FLAGS": ",".join(
+            filter(None, [os.environ.get("PYTENSOR_FLAGS"), "mode=FAST_RUN"])
+        ),
+    }
 
 
-def run(cache: str) -> dict:
-    env = dict(os.environ, BNN_SKLEARN_ENGINE_CACHE=cache)
+def run(settings: dict) -> dict:
+    env = dict(os.environ, **settings)
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -57,17 +72,19 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5, help="processes per setting")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the table")
     args = parser.parse_args(argv)
-    run("1")  # fills the compile cache and the engine cache
+    for settings in SETTINGS.values():  # fill the compile caches and the engine cache
+        if settings["BNN_SKLEARN_ENGINE_CACHE"] == "1":
+            run(settings)
     runs = {name: [] for name in SETTINGS}
     for _ in range(args.repeats):
-        for name, cache in SETTINGS.items():
-            runs[name].append(run(cache))
+        for name, settings in SETTINGS.items():
+            runs[name].append(run(settings))
             print(name, runs[name][-1], flush=True)
     medians = {
         name: {part: statistics.median(r[part] for r in done) for part in ("import", "fit")}
         for name, done in runs.items()
     }
-    loaded, built = (medians[name]["fit"] for name in SETTINGS)
+    loaded, built = (medians[name]["fit"] for name in list(SETTINGS)[:2])
     rows = [
         [
             name,

@@ -45,11 +45,16 @@ def cache_folder() -> Path:
     return Path(pytensor.config.compiledir) / "bnn_sklearn_engines"
 
 
-def engine_path(key) -> Path:
-    """The file of the engine for ``key`` under today's versions, settings and source."""
+def engine_path(key, blas: bool = True) -> Path:
+    """The file of the engine for ``key`` under today's versions, settings and source.
+
+    ``blas=False`` leaves PyTensor's BLAS flags out, for an engine whose compiled code does
+    not link BLAS through them (Numba's); reading them detects BLAS, which is slow.
+    """
     import pytensor
 
     config = pytensor.config
+    flags = ("mode", "linker", "floatX") + (("blas__ldflags",) if blas else ())
     digest = hashlib.sha256()
     for part in (
         FORMAT,
@@ -57,7 +62,7 @@ def engine_path(key) -> Path:
         sys.version,
         platform.machine(),
         *(f"{name}={_version(name)}" for name in PACKAGES),
-        *(str(getattr(config, flag)) for flag in ("mode", "linker", "floatX", "blas__ldflags")),
+        *(f"{flag}={getattr(config, flag)}" for flag in flags),
         config.cxx,
     ):
         digest.update(str(part).encode() + b"\0")
@@ -68,13 +73,14 @@ def engine_path(key) -> Path:
     return cache_folder() / f"{name}.pkl"
 
 
-def cached_engine(arch, build):
+def cached_engine(arch, build, blas: bool = True):
     """The engine for ``arch``: loaded from the cache, else ``build(arch)`` stored and
     loaded back (so that every process runs a loaded engine, whose code a backend that
-    compiles at the first call, such as Numba, then compiles and caches once)."""
+    compiles at the first call, such as Numba, then compiles and caches once).
+    ``blas``: whether PyTensor's BLAS flags shape the engine (see :func:`engine_path`)."""
     if not cache_enabled():
         return build(arch)
-    path = engine_path(arch.graph_key)
+    path = engine_path(arch.graph_key, blas=blas)
     engine = _load(path)
     if engine is not None:
         return engine

@@ -33,6 +33,7 @@ from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph import ancestors
 from pytensor.graph.basic import equal_computations
 from pytensor.graph.replace import clone_replace, graph_replace
+from pytensor.link.numba.linker import NumbaLinker
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.rewriting.ofg import inline_ofg_node  # PyTensor's own inlining
 
@@ -46,6 +47,47 @@ from .exceptions import DivergenceError
 #: Iterations per compiled call; also the window of the smoothed loss checked for convergence.
 CHECK_INTERVAL = 100
 _PYTENSOR_MAJOR = int(pytensor.__version__.split(".")[0])
+
+
+def engine_mode(full_batch: bool = True) -> str | None:
+    """The PyTensor mode the engine compiles with (None: PyTensor's default).
+
+    PyTensor 3 compiles with Numba by default. PyTensor 2's default is its C backend, which a
+    pip install leaves without BLAS; its Numba backend (PyTensor 2 depends on numba) fits
+    the seed's defaults faster (Python 3.11, ``benchmarks/results/seed_speed_py311.md``),
+    so full-batch engines use it there.
+    Minibatch engines keep the C backend on PyTensor 2: its Numba backend cannot compile the
+    minibatch's shape checks. A mode set in ``PYTENSOR_FLAGS`` or ``pytensor.config.mode``
+    is kept.
+    """
+    if _PYTENSOR_MAJOR >= 3 or pytensor.config.mode != "Mode" or not full_batch:
+        return None
+    return "NUMBA"
+
+
+def _compile_mode(full_batch: bool) -> Mode:
+    """The mode the engine compiles with: the backend of :func:`engine_mode` with its own
+    rewrites only.
+
+    PyMC's parameter checks are already out of the graph (``_without_parameter_checks``),
+    so the mode names none of PyMC's rewrites: PyTensor 2's Numba backend queries the
+    scan's mode again when a loaded engine links, and a query for a rewrite the process
+    has not registered (PyMC not imported) leaves its name in PyTensor's rewrite database,
+    so that importing PyMC afterwards fails to register it.
+    """
+    default = get_mode(engine_mode(full_batch))
+    optimizer = default.provided_optimizer
+    if _PYTENSOR_MAJOR < 3 and _links_numba(default):
+        # PyTensor 2's in-place rewrite fails on this graph under Numba: it logs a
+        # traceback at ERROR level and leaves the graph as it was.
+        optimizer = optimizer.excluding("inplace_elemwise")
+    return Mode(linker=default.linker, optimizer=optimizer)
+
+
+def _links_numba(mode: Mode) -> bool:
+    return isinstance(mode.linker, NumbaLinker)
+
+
 #: Compiled engines kept in the process (least recently used are dropped first).
 POOL_SIZE = 16
 #: Random numbers drawn ahead per compiled call (8 MB); big networks take fewer iterations
@@ -154,13 +196,7 @@ class CompiledADVI:
             replace = dict(zip(state, current)) | dict(zip(step_draws, draws))
             return clone_replace([updates[var] for var in state] + [loss], replace=replace)
 
-        # The default backend, without PyMC's parameter checks (a diverged fit must give a
-        # NaN loss that the loop reports, not an error from inside the graph).
-        default = get_mode(None)
-        mode = Mode(
-            linker=default.linker,
-            optimizer=default.provided_optimizer.including("local_remove_check_parameter"),
-        )
+        mode = _compile_mode(full_batch=self.key.batch_size is None)
         # PyTensor 3 compiles scan's inner graph with the outer function's mode; 2.x needs it.
         inner_mode = {} if _PYTENSOR_MAJOR >= 3 else {"mode": mode}
         *final, losses = pytensor.scan(
@@ -282,7 +318,8 @@ class CompiledADVI:
         n_params = self.mu.get_value(borrow=True).size
         per_call = max(1, min(n_steps, DRAWS_PER_CALL // n_params))
         calls = range(0, n_steps, per_call)
-        return np.concatenate([self._run(min(per_call, n_steps - i)) for i in calls])
+        with _quiet_blas_notice():  # Numba compiles the engine at its first call
+            return np.concatenate([self._run(min(per_call, n_steps - i)) for i in calls])
 
     def _posterior(self) -> Posterior:
         posterior = self.family.unpack(self.mu.get_value(), self.scale.get_value())
@@ -488,13 +525,16 @@ def _exact_arithmetic():
 
 @contextmanager
 def _quiet_blas_notice():
-    """Silence PyTensor's C-backend notice that it found no BLAS to link (user guide: Speed)."""
+    """Silence PyTensor's C-backend notice that it found no BLAS to link (user guide: Speed),
+    and Numba's note, while it compiles, that ``np.dot`` is faster on contiguous arrays (the
+    transposed weights of the backward pass are views)."""
     blas_logger = logging.getLogger("pytensor.tensor.blas")
     level = blas_logger.level
     blas_logger.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            warnings.filterwarnings("ignore", message=r"np\.dot\(\) is faster on contiguous")
             yield
     finally:
         blas_logger.setLevel(level)
@@ -542,8 +582,11 @@ class _EnginePool:
 def _cached_or_built(arch: Architecture) -> CompiledADVI:
     # Loading links the compiled code, so under the build's settings: Numba compiles a loaded
     # engine at its first call with the options set when it was loaded.
+    # Numba's compiled code does not depend on PyTensor's BLAS flags (whose detection
+    # compiles a test program with the C compiler: a third of a second of every new process).
+    blas = not _links_numba(_compile_mode(full_batch=arch.batch_size is None))
     with _quiet_blas_notice(), _exact_arithmetic():
-        return cached_engine(arch, CompiledADVI)
+        return cached_engine(arch, CompiledADVI, blas=blas)
 
 
 ENGINES = _EnginePool(POOL_SIZE, build=_cached_or_built, key=lambda arch: arch.graph_key)

@@ -301,3 +301,30 @@ def test_a_loss_given_back_by_more_than_a_fifth_warns(moons):
                 unstable[0].message
             )
     assert seen[0] < 0.2 and all(0.2 < g < 0.9 for g in seen[1:]), seen
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_engines_compile_with_numba_on_both_lines_but_minibatches_on_pytensor_2(batch_size):
+    """PyTensor 2's default C backend runs without BLAS after a pip install: full-batch
+    engines take its Numba backend; its Numba backend cannot compile minibatches."""
+    arch = Architecture(2, (8,), "relu", 1, "advi", batch_size, "bernoulli")
+    with ENGINES.engine(arch) as engine:
+        linker = type(engine._run.maker.linker).__name__
+    numba_expected = _inference._PYTENSOR_MAJOR >= 3 or batch_size is None
+    assert ("Numba" in linker) == numba_expected, linker
+
+
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_the_compiled_engine_holds_none_of_pymcs_parameter_checks(batch_size):
+    """The checks are taken out of the graph before compiling (a diverged fit gives a NaN
+    loss, not an error), not by a PyMC rewrite named in the engine's mode: a loaded engine
+    runs without PyMC."""
+    from pymc.logprob.utils import CheckParameterValue
+
+    arch = Architecture(2, (8,), "relu", 1, "advi", batch_size, "bernoulli")
+    with ENGINES.engine(arch) as engine:
+        fgraph = engine._run.maker.fgraph
+    (scan,) = [node.op for node in fgraph.apply_nodes if isinstance(node.op, Scan)]
+    ops = [node.op for graph in (fgraph, scan.fgraph) for node in graph.apply_nodes]
+    assert not any(isinstance(op, CheckParameterValue) for op in ops)
+    assert "local_remove_check_parameter" not in engine._run.maker.mode.provided_optimizer.include
