@@ -50,8 +50,9 @@ class BayesianMLPClassifier(ClassifierMixin, BaseBayesianMLP):
         member's mean and predicts from the draws of all chains: most of NUTS's
         predictive quality at a few times ADVI's cost ("Choosing the method" in the user
         guide). ``warm_start`` and ``partial_fit`` are refused. ``"auto"`` is mean-field
-        ADVI for the classifier (MILE's gain on classification was small; the
-        regressor's ``"auto"`` samples on small data).
+        ADVI for the classifier, whose default fits in about a second (MILE's gains and
+        cost on classification: "Choosing the method"); the regressor's ``"auto"``
+        samples with MILE on small data.
     batch_size : int, "auto" or None, default="auto"
         None fits on the full training set at every iteration. An int fits on random
         minibatches of that many rows (``pm.Minibatch``), the likelihood scaled to the
