@@ -107,11 +107,11 @@ FITTED_ATTRIBUTES = {
     "predictive_rhat_": 3,
     "groups_": 4,
     "group_layers_": 4,
-    "method_": 5,
     "group_log_scale_mean_": 4,
     "group_log_scale_std_": 4,
     "group_offsets_mean_": 4,
     "group_offsets_std_": 4,
+    "method_": 5,
 }
 #: Where a grouped fit starts the spreads between groups (the mean of each one's log is the
 #: log of this); the groups' offsets start at 0.

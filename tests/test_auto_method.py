@@ -123,3 +123,12 @@ def test_mile_members_stop_at_max_iter_auto():
     auto = fit_quietly(BayesianMLPRegressor(**{**settings, "max_iter": "auto"}), X, y)
     explicit = fit_quietly(BayesianMLPRegressor(**{**settings, "max_iter": 5000}), X, y)
     np.testing.assert_array_equal(auto.posterior_draws_, explicit.posterior_draws_)
+
+
+def test_a_sampled_fit_is_not_continued_by_auto():
+    X, y = sine(60)
+    model = fit_quietly(BayesianMLPRegressor(**SMALL, random_state=0), X, y)
+    with pytest.raises(ValueError, match="Cannot continue ADVI from a posterior sampled"):
+        model.partial_fit(X, y)
+    with pytest.raises(ValueError, match="set warm_start=False"):
+        model.set_params(warm_start=True).fit(X, y)
