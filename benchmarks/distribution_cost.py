@@ -57,7 +57,9 @@ def measure(noise: str, n_rows: int, repeats: int) -> dict:
     X, y = sine(1000, seed=0)
     with warnings.catch_warnings():  # timing needs no converged fit
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = BayesianMLPRegressor(noise=noise, max_iter=2000, random_state=0).fit(X, y)
+        model = BayesianMLPRegressor(method="advi", noise=noise, max_iter=2000, random_state=0).fit(
+            X, y
+        )
     X_new, y_new = sine(n_rows, seed=1)
     dist = model.predict_distribution(X_new)
     calls = {
