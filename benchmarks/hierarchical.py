@@ -414,7 +414,7 @@ def main_regression(args) -> None:
             file.writelines(json.dumps(r) + "\n" for r in records)
     text = (
         f"Grouped sines, {3 if args.quick else 12} groups of 20 training and 50 test rows, "
-        f"seeds {seeds} (means over seeds); 1-16-16-1 tanh at the defaults. bnn_sklearn "
+        f"seeds {seeds} (means over seeds); 1-16-16-1 tanh, ADVI at its defaults. bnn_sklearn "
         f"{bnn_sklearn.__version__}, Python {platform.python_version()}, "
         f"{platform.machine()}, {time.strftime('%Y-%m-%d')}. Written by "
         f"`python benchmarks/hierarchical.py --regression{' --quick' if args.quick else ''}`."

@@ -379,7 +379,7 @@ class BaseBayesianMLP(BaseEstimator):
             y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
         fit_method = self._fit_method(
-            X.shape, continuing=continuing, incremental=incremental, grouped=grouping is not None
+            X.shape, incremental=incremental, grouped=grouping is not None
         )
 
         def architecture(batch_size, method=fit_method):
@@ -421,7 +421,7 @@ class BaseBayesianMLP(BaseEstimator):
             warn_at_caller(message, ConvergenceWarning)
         return self
 
-    def _fit_method(self, shape, *, continuing, incremental, grouped) -> str:
+    def _fit_method(self, shape, *, incremental, grouped) -> str:
         """The method this fit uses: ``method``, with ``"auto"`` resolved.
 
         ``"auto"`` samples (:attr:`_auto_sampled_method`) where the data make one full
@@ -434,7 +434,6 @@ class BaseBayesianMLP(BaseEstimator):
         sampled = self._auto_sampled_method
         if (
             sampled is None
-            or continuing
             or incremental
             or grouped
             or self.warm_start

@@ -16,6 +16,27 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from bnn_sklearn import BayesianMLPClassifier
 
 
+def fit_quietly(model, *args, **kwargs):
+    """``model.fit(*args, **kwargs)`` without the convergence warnings that short chains
+    and short fits may give."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(*args, **kwargs)
+
+
+def assert_same_draws_for_the_same_random_state(settings: dict, fitted, X, y) -> None:
+    """A classifier with ``settings`` refitted to ``X, y`` in this process draws what
+    ``fitted`` drew, one with another ``random_state`` does not, and one fitted in a new
+    Python process predicts what ``fitted`` predicts."""
+    again = fit_quietly(BayesianMLPClassifier(**settings), X, y)
+    np.testing.assert_array_equal(again.posterior_draws_, fitted.posterior_draws_)
+    other = fit_quietly(BayesianMLPClassifier(**{**settings, "random_state": 1}), X, y)
+    assert not np.array_equal(other.posterior_draws_, fitted.posterior_draws_)
+    np.testing.assert_array_equal(
+        proba_fitted_in_a_fresh_process(settings), fitted.predict_proba(X)
+    )
+
+
 def proba_fitted_in_a_fresh_process(settings: dict) -> np.ndarray:
     """``predict_proba`` on the moons fixture's rows of a classifier with ``settings``
     fitted to them in a new Python process."""

@@ -2,15 +2,15 @@
 fits mean-field ADVI for everything else; the classifier's "auto" is ADVI."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
 from bnn_sklearn import BayesianMLPClassifier, BayesianMLPRegressor
 from bnn_sklearn._base import AUTO_FULL_BATCH_ROWS
+
+from .sampling import fit_quietly
 
 #: Small settings of both methods (MILE's members use the ADVI ones).
 SMALL = dict(
@@ -22,12 +22,6 @@ def sine(n, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.uniform(-3, 3, size=(n, 1))
     return X, np.sin(X[:, 0]) + 0.1 * rng.normal(size=n)
-
-
-def fit_quietly(model, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # short chains and fits may warn
-        return model.fit(*args, **kwargs)
 
 
 def test_the_regressors_default_is_auto_and_the_classifiers_is_advi():

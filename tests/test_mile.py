@@ -13,7 +13,11 @@ from bnn_sklearn._base import SAMPLER_DEFAULTS
 from bnn_sklearn._network import Architecture
 from bnn_sklearn._nuts import SAMPLERS, STARTED_CHAINS_DIVERGENCE_WARNING, NUTSDiagnostics
 
-from .sampling import grid_search_scores, proba_fitted_in_a_fresh_process
+from .sampling import (
+    assert_same_draws_for_the_same_random_state,
+    fit_quietly,
+    grid_search_scores,
+)
 
 #: Small settings: one architecture for every test on the moons (one compile per method).
 MILE_FAST = dict(
@@ -26,12 +30,6 @@ MILE_FAST = dict(
     random_state=0,
 )
 N_PARAMS = 2 * 8 + 8 + 8 + 1
-
-
-def fit_quietly(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # short chains may warn
-        return model.fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -104,14 +102,7 @@ def test_auto_sampler_settings_follow_the_method():
 
 
 def test_same_random_state_same_predictions_in_a_fresh_process(mile_fit, moons):
-    X, y = moons
-    again = fit_quietly(BayesianMLPClassifier(**MILE_FAST), X, y)
-    np.testing.assert_array_equal(again.posterior_draws_, mile_fit.posterior_draws_)
-    other = fit_quietly(BayesianMLPClassifier(**{**MILE_FAST, "random_state": 1}), X, y)
-    assert not np.array_equal(other.posterior_draws_, mile_fit.posterior_draws_)
-    np.testing.assert_array_equal(
-        proba_fitted_in_a_fresh_process(MILE_FAST), mile_fit.predict_proba(X)
-    )
+    assert_same_draws_for_the_same_random_state(MILE_FAST, mile_fit, *moons)
 
 
 def test_chains_in_different_modes_do_not_warn_but_many_divergences_do(mile_fit, moons):

@@ -12,7 +12,11 @@ from sklearn.exceptions import ConvergenceWarning
 from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier
 from bnn_sklearn._nuts import SAMPLERS
 
-from .sampling import grid_search_scores, proba_fitted_in_a_fresh_process
+from .sampling import (
+    assert_same_draws_for_the_same_random_state,
+    fit_quietly,
+    grid_search_scores,
+)
 
 #: Small settings: one architecture for every test on the moons (one compile).
 NUTS_FAST = dict(
@@ -21,12 +25,6 @@ NUTS_FAST = dict(
 N_PARAMS = 2 * 8 + 8 + 8 + 1
 
 CLASSIFIER_TYPE = "bnn_sklearn._classifier.BayesianMLPClassifier"
-
-
-def fit_quietly(clf, X, y, **fit_params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # short chains may warn
-        return clf.fit(X, y, **fit_params)
 
 
 @pytest.fixture(scope="module")
@@ -130,14 +128,7 @@ def test_fit_keeps_evenly_spaced_draws_of_every_chain(nuts_fit, moons):
 
 
 def test_same_random_state_same_draws_in_a_fresh_process(nuts_fit, moons):
-    X, y = moons
-    again = fit_quietly(BayesianMLPClassifier(**NUTS_FAST), X, y)
-    np.testing.assert_array_equal(again.posterior_draws_, nuts_fit.posterior_draws_)
-    other = fit_quietly(BayesianMLPClassifier(**{**NUTS_FAST, "random_state": 1}), X, y)
-    assert not np.array_equal(other.posterior_draws_, nuts_fit.posterior_draws_)
-    np.testing.assert_array_equal(
-        proba_fitted_in_a_fresh_process(NUTS_FAST), nuts_fit.predict_proba(X)
-    )
+    assert_same_draws_for_the_same_random_state(NUTS_FAST, nuts_fit, *moons)
 
 
 def test_pymc_sampler_is_the_fallback(moons):

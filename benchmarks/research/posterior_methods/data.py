@@ -1,23 +1,20 @@
 """UCI splits loader and the protocol's metrics (test LL per point of the mixture, RMSE)."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
 from scipy.special import logsumexp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository: benchmarks.uci
+from benchmarks.uci import load_split  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[4] / "shared" / "data" / "uci"
 SETS = ["concrete", "energy", "wine-quality-red", "yacht"]
 
 
 def load(name, split):
-    d = ROOT / name
-    data = np.loadtxt(d / "data.txt")
-    feats = np.loadtxt(d / "index_features.txt", dtype=int).ravel()
-    target = int(np.loadtxt(d / "index_target.txt"))
-    tr = np.loadtxt(d / f"index_train_{split}.txt", dtype=int)
-    te = np.loadtxt(d / f"index_test_{split}.txt", dtype=int)
-    X, y = data[:, feats], data[:, target]
-    return X[tr], y[tr], X[te], y[te]
+    return load_split(ROOT, name, split)
 
 
 def standardise(Xtr, ytr, Xte):
