@@ -378,9 +378,7 @@ class BaseBayesianMLP(BaseEstimator):
         targets = self._encode_targets(
             y, sample_weight, continuing=continuing, incremental=incremental, classes=classes
         )
-        fit_method = self._fit_method(
-            X.shape, incremental=incremental, grouped=grouping is not None
-        )
+        fit_method = self._fit_method(X.shape, incremental=incremental)
 
         def architecture(batch_size, method=fit_method):
             return Architecture(
@@ -404,7 +402,7 @@ class BaseBayesianMLP(BaseEstimator):
         if fit_method == "nuts":
             record = self._fit_nuts(architecture(None), targets, X, seeds, grouping=grouping)
         elif fit_method == "mile":
-            record = self._fit_mile(architecture, targets, X, seeds)
+            record = self._fit_mile(architecture, targets, X, seeds, grouping=grouping)
         else:
             record = self._fit_advi(
                 architecture,
@@ -421,13 +419,13 @@ class BaseBayesianMLP(BaseEstimator):
             warn_at_caller(message, ConvergenceWarning)
         return self
 
-    def _fit_method(self, shape, *, incremental, grouped) -> str:
+    def _fit_method(self, shape, *, incremental) -> str:
         """The method this fit uses: ``method``, with ``"auto"`` resolved.
 
         ``"auto"`` samples (:attr:`_auto_sampled_method`) where the data make one full
-        batch (``batch_size``), for a fit from scratch without groups, warm start or early
-        stopping; everything else (streaming, continued, grouped or minibatch fits) is
-        mean-field ADVI, which does them all.
+        batch (``batch_size``), for a fit from scratch without warm start or early
+        stopping, grouped or not; everything else (streaming, continued or minibatch fits)
+        is mean-field ADVI, which does them all.
         """
         if self.method != "auto":
             return self.method
@@ -435,7 +433,6 @@ class BaseBayesianMLP(BaseEstimator):
         if (
             sampled is None
             or incremental
-            or grouped
             or self.warm_start
             or self.early_stopping
             or effective_batch_size(self.batch_size, shape) is not None
@@ -601,11 +598,6 @@ class BaseBayesianMLP(BaseEstimator):
                 "A grouped fit cannot be continued (warm_start or partial_fit), nor can an "
                 "ungrouped fit be continued with groups: set warm_start=False to fit afresh."
             )
-        if self.method == "mile":
-            raise ValueError(
-                "method='mile' does not support groups yet: use method='advi' or "
-                "method='nuts' for a grouped fit."
-            )
         if self.early_stopping:
             raise ValueError(
                 "early_stopping=True does not support groups: its held-out rows would need "
@@ -624,9 +616,10 @@ class BaseBayesianMLP(BaseEstimator):
             grouping=grouping,
         )
 
-    def _fit_mile(self, architecture, targets: Targets, X, seeds) -> FitRecord:
+    def _fit_mile(self, architecture, targets: Targets, X, seeds, grouping=None) -> FitRecord:
         """ADVI members from different starts, then one short NUTS chain from each
-        member's mean; the draws of all chains are the posterior (the MILE recipe)."""
+        member's mean; the draws of all chains are the posterior (the MILE recipe). A
+        grouped network's members and chains are grouped alike."""
         from ._nuts import resolve_sampler
 
         resolve_sampler(self.nuts_sampler)  # a missing sampler is refused before the members
@@ -644,6 +637,7 @@ class BaseBayesianMLP(BaseEstimator):
                 continuing=False,
                 incremental=False,
                 total_size=None,
+                grouping=grouping,
                 member_of="mile",
             )
             starts.append(record.posterior.mean)
@@ -656,6 +650,7 @@ class BaseBayesianMLP(BaseEstimator):
             seed=seeds.fit,
             settings=self._sampler_settings("mile"),
             starts=np.stack(starts),
+            grouping=grouping,
         )
 
     def _sample(

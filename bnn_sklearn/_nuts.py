@@ -78,7 +78,9 @@ class CompiledNUTS:
         self.network = build_network(arch)
         self._nutpie_model = None
         self._names = parameter_names(arch.graph_key)
-        self._shapes = parameter_shapes(arch.layer_sizes, arch.likelihood)
+        self._shapes = parameter_shapes(
+            arch.layer_sizes, arch.likelihood, arch.group_layers, arch.n_groups
+        )
 
     def sample(
         self,
@@ -171,7 +173,7 @@ class CompiledNUTS:
         chain_seeds = np.random.SeedSequence(int(seed)).generate_state(chains)
 
         def run_chain(chain: int):
-            start = self._nutpie_layout(model, starts[chain])
+            start = self._nutpie_layout(starts[chain])
             chain_model = dataclasses.replace(model, initial_point_func=lambda _: start.copy())
             return nutpie.sample(
                 chain_model,
@@ -196,17 +198,30 @@ class CompiledNUTS:
         )
 
     def _by_name(self, flat: np.ndarray) -> dict[str, np.ndarray]:
-        """A point of the flat layout as the model's free variables, by name."""
+        """A point of the flat layout as the model's free variables, by name (the
+        groups' spreads as their logs, as in the flat layout)."""
         sizes = [int(np.prod(shape)) for shape in self._shapes]
         parts = np.split(np.asarray(flat, dtype=np.float64), np.cumsum(sizes)[:-1])
         return {
             name: part.reshape(shape) for name, part, shape in zip(self._names, parts, self._shapes)
         }
 
-    def _nutpie_layout(self, model, flat: np.ndarray) -> np.ndarray:
-        """A point of the flat layout in the order of nutpie's flat vector."""
+    def _initial_values(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """A point of the flat layout as PyMC's ``initvals``: the groups' spreads as
+        themselves."""
         point = self._by_name(flat)
-        return np.concatenate([point[name].ravel() for name in model.shapes])
+        if "group_scale" in point:
+            point["group_scale"] = np.exp(point["group_scale"])
+        return point
+
+    def _nutpie_layout(self, flat: np.ndarray) -> np.ndarray:
+        """A point of the flat layout as nutpie's flat vector: the model's free variables
+        in their order, each in the sampler's coordinates (a spread's as its log, which
+        the flat layout holds)."""
+        point = self._by_name(flat)
+        model = self.network.model
+        names = [model.rvs_to_values[variable].name for variable in model.free_RVs]
+        return np.concatenate([point[name.removesuffix("_log__")].ravel() for name in names])
 
     def _sample_pymc(
         self, data, *, starts, chains, tune, draws, target_accept, max_treedepth, seed, verbose
@@ -217,7 +232,10 @@ class CompiledNUTS:
         start_settings = (
             {}
             if starts is None
-            else {"initvals": [self._by_name(start) for start in starts], "init": "adapt_diag"}
+            else {
+                "initvals": [self._initial_values(start) for start in starts],
+                "init": "adapt_diag",
+            }
         )
 
         network = self.network

@@ -68,8 +68,9 @@ class BayesianMLPRegressor(RegressorMixin, BaseBayesianMLP):
         Mean-field ADVI, MILE (ADVI members, then a short NUTS chain from each) or NUTS,
         as in :class:`~bnn_sklearn.BayesianMLPClassifier`. ``"auto"`` is MILE where the
         data make one full batch (``batch_size``: up to 2048 rows and 32,768 rows x
-        features) for a fit from scratch, and mean-field ADVI for everything else:
-        ``partial_fit``, ``warm_start``, ``early_stopping``, groups and minibatch fits.
+        features) for a fit from scratch, grouped or not, and mean-field ADVI for
+        everything else: ``partial_fit``, ``warm_start``, ``early_stopping`` and minibatch
+        fits.
         ``method_`` says which one a fit used. On the UCI regression benchmark MILE's
         test log-likelihood is above NUTS's or within 0.12 of it on all four sets, where
         ADVI's is 0.04-0.42 below it, at several times ADVI's cost ("Choosing the

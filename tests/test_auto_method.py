@@ -1,5 +1,6 @@
-"""method="auto": the regressor samples with MILE where the data make one full batch and
-fits mean-field ADVI for everything else; the classifier's "auto" is ADVI."""
+"""method="auto": the regressor samples with MILE where the data make one full batch (with
+or without groups) and fits mean-field ADVI for everything else; the classifier's "auto"
+is ADVI."""
 
 import pickle
 
@@ -46,9 +47,8 @@ def test_auto_samples_with_mile_on_small_data_as_an_explicit_mile_fit_does():
         ({"early_stopping": True}, "fit"),
         ({"batch_size": 20}, "fit"),
         ({}, "partial_fit"),
-        ({}, "fit with groups"),
     ],
-    ids=["warm_start", "early_stopping", "minibatches", "partial_fit", "groups"],
+    ids=["warm_start", "early_stopping", "minibatches", "partial_fit"],
 )
 def test_auto_fits_advi_where_mile_cannot(params, fit):
     X, y = sine(80)
@@ -57,12 +57,21 @@ def test_auto_fits_advi_where_mile_cannot(params, fit):
     for model in (auto, advi):
         if fit == "partial_fit":
             model.partial_fit(X, y)
-        elif fit == "fit with groups":
-            fit_quietly(model, X, y, groups=np.arange(len(y)) % 2)
         else:
             fit_quietly(model, X, y)
     assert auto.method_ == advi.method_ == "advi"
     np.testing.assert_array_equal(auto.predict(X), advi.predict(X))
+
+
+def test_auto_samples_a_grouped_fit_with_mile_as_an_explicit_mile_fit_does():
+    X, y = sine(80)
+    groups = np.arange(len(y)) % 2
+    auto = fit_quietly(BayesianMLPRegressor(**SMALL, random_state=0), X, y, groups=groups)
+    mile = BayesianMLPRegressor(**SMALL, method="mile", random_state=0)
+    fit_quietly(mile, X, y, groups=groups)
+    assert auto.method_ == "mile" and auto.groups_ is not None
+    np.testing.assert_array_equal(auto.posterior_draws_, mile.posterior_draws_)
+    np.testing.assert_array_equal(auto.predict(X, groups=groups), mile.predict(X, groups=groups))
 
 
 def test_auto_fits_advi_on_data_too_large_for_one_batch():

@@ -223,13 +223,15 @@ def test_hierarchical_script_quick_run(tmp_path, monkeypatch):
         "separate (one network per group)",
         "hierarchical ADVI",
         "hierarchical ADVI",
+        "hierarchical MILE",
+        "hierarchical MILE",
         "hierarchical NUTS",
         "new group",
         "new group",
         "new group",
     ]
     assert all(0.3 < r["accuracy"] <= 1 for r in records)
-    assert [len(r["spread"]) for r in records[2:5]] == [1, 3, 3]
+    assert [len(r["spread"]) for r in records[2:7]] == [1, 3, 1, 3, 3]
     table = (tmp_path / "hierarchical_quick.md").read_text()
     assert '| hierarchical ADVI, group_layers="all" |' in table
     run_script(
@@ -253,6 +255,7 @@ def test_hierarchical_regression_quick_run(tmp_path, monkeypatch):
     assert [r["model"].split(",")[0] for r in records] == [
         "pooled (one network)",
         "hierarchical ADVI",
+        "hierarchical MILE",
         "separate (one network per group)",
     ]
     assert all(0 <= r["coverage_90"] <= 1 and r["rmse"] > 0 for r in records)

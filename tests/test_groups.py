@@ -182,17 +182,10 @@ def test_a_model_fitted_without_groups_refuses_them(moons):
         clf.predict(X, groups=np.zeros(len(X)))
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"early_stopping": True}, "early_stopping=True does not support groups"),
-        ({"method": "mile"}, "method='mile' does not support groups"),
-    ],
-)
-def test_options_a_grouped_fit_cannot_honour_are_refused(flipped, options, message):
+def test_early_stopping_is_refused_for_a_grouped_fit(flipped):
     X, y, groups = flipped
-    with pytest.raises(ValueError, match=message):
-        BayesianMLPClassifier(**{**FAST, **options}).fit(X, y, groups=groups)
+    with pytest.raises(ValueError, match="early_stopping=True does not support groups"):
+        BayesianMLPClassifier(**FAST, early_stopping=True).fit(X, y, groups=groups)
 
 
 def test_a_grouped_fit_is_not_continued(grouped_fit, flipped):
@@ -323,3 +316,112 @@ def test_nuts_samples_a_grouped_network(flipped):
     spread = np.exp(clf.posterior_draws_[:, 33:35])
     assert np.all(spread > 0) and np.median(spread[:, 0]) > 0.5
     np.testing.assert_allclose(clf.group_log_scale_mean_[0], np.log(spread).mean(0))
+
+
+# MILE: grouped ADVI members, then a NUTS chain of the grouped model from each.
+
+
+GROUPED_ARCH = dict(
+    n_features=2,
+    hidden_layer_sizes=(8,),
+    activation="tanh",
+    n_outputs=1,
+    method="nuts",
+    batch_size=None,
+    likelihood="bernoulli",
+    group_layers=(1,),
+    n_groups=4,
+)
+
+
+def grouped_starts():
+    """Two starts in the flat layout, their spreads' logs far from zero."""
+    starts = np.random.default_rng(1).normal(0.0, 0.3, size=(2, 33 + 2 + 4 * 9))
+    starts[:, 33:35] = [[1.5, -2.0], [-2.0, 1.5]]
+    return starts
+
+
+def test_grouped_chains_start_at_their_points_spreads_included(flipped):
+    """One tuning step and one draw of one leapfrog step with nutpie: each chain stays by
+    its start, spreads between groups included (logs in the flat layout, as nutpie moves
+    them)."""
+    from bnn_sklearn._network import Architecture
+    from bnn_sklearn._nuts import SAMPLERS
+
+    X, y, groups = flipped
+    starts = grouped_starts()
+    with SAMPLERS.engine(Architecture(**GROUPED_ARCH)) as model:
+        result = model.sample(
+            X,
+            y.astype(np.int32),
+            group_index=encode_groups(groups, len(X))[1],
+            sample_weight=np.ones(len(X)),
+            prior_scale=2.0,
+            sampler="nutpie",
+            chains=2,
+            tune=1,
+            draws=1,
+            target_accept=0.8,
+            max_treedepth=1,
+            seed=0,
+            verbose=False,
+            starts=starts,
+        )
+    first_draws = result.draws[:, 0]
+    np.testing.assert_allclose(first_draws[:, 33:35], starts[:, 33:35], atol=0.1)
+    assert np.abs(first_draws - starts).mean() < 0.1
+
+
+def test_pymc_starts_grouped_chains_at_their_points(flipped):
+    """PyMC's sampler is given each start as its initial values (the spreads as
+    themselves): its initial points, in its own coordinates, are the starts."""
+    from pymc.sampling.mcmc import init_nuts
+
+    from bnn_sklearn._network import Architecture
+    from bnn_sklearn._nuts import SAMPLERS
+
+    X, y, groups = flipped
+    starts = grouped_starts()
+    with SAMPLERS.engine(Architecture(**GROUPED_ARCH)) as model:
+        network = model.network
+        network.set_data(
+            network.data(
+                X,
+                y.astype(np.int32),
+                np.ones(len(X)),
+                len(X),
+                2.0,
+                encode_groups(groups, len(X))[1],
+                4,
+            )
+        )
+        with network.model, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            points, _ = init_nuts(
+                init="adapt_diag",
+                chains=2,
+                initvals=[model._initial_values(start) for start in starts],
+                random_seed=0,
+            )
+        network.clear_data()
+    for point, start in zip(points, starts):
+        np.testing.assert_allclose(point["group_scale_log__"], start[33:35])
+        np.testing.assert_allclose(point["group_offsets"].ravel(), start[35:])
+        np.testing.assert_allclose(point["w_0"].ravel(), start[:16])
+
+
+def test_mile_samples_a_grouped_network(flipped):
+    X, y, groups = flipped
+    settings = dict(method="mile", chains=2, tune=100, draws=50, max_iter=2000, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # short chains may warn
+        clf = BayesianMLPClassifier(hidden_layer_sizes=(8,), **settings)
+        clf.fit(X[:160], y[:160], groups=groups[:160])
+    assert clf.method_ == "mile"
+    assert clf.posterior_draws_.shape == (100, 33 + 2 + 4 * 9)
+    test = slice(160, None)
+    assert np.mean(clf.predict(X[test], groups=groups[test]) == y[test]) > 0.85
+    assert np.mean(clf.predict(X[test]) == y[test]) < 0.75
+    # Each group's sign flips: the members and the chains keep a large spread of the
+    # varying layer's weights.
+    assert np.median(np.exp(clf.posterior_draws_[:, 33])) > 0.5
