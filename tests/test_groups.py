@@ -425,3 +425,6 @@ def test_mile_samples_a_grouped_network(flipped):
     # Each group's sign flips: the members and the chains keep a large spread of the
     # varying layer's weights.
     assert np.median(np.exp(clf.posterior_draws_[:, 33])) > 0.5
+    expected = clf.predict_proba(X[test], groups=groups[test])
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X[test], groups=groups[test]), expected)
