@@ -202,6 +202,22 @@ def test_new_process_script_times_both_settings(tmp_path, monkeypatch):
     assert [row[3] for row in rows] == ["no |", "yes |", *(["no |"] if c_engine else []), "yes |"]
 
 
+def test_nutpie_model_cache_script_times_both_settings(tmp_path, monkeypatch):
+    pytest.importorskip("nutpie")
+    run_script("nutpie_model_cache", monkeypatch, "--repeats", "1", "--out", str(tmp_path))
+    (table,) = tmp_path.glob("nutpie_model_cache_py3*.md")
+    text = table.read_text()
+    rows = [line.split(" | ") for line in text.splitlines()[4:]]
+    assert [row[0] for row in rows] == [
+        "| model loaded from the cache",
+        "| model compiled by nutpie (no cache)",
+    ]
+    assert [row[4] for row in rows] == ["loaded", "nutpie"]
+    # Loaded, PyTensor's rewrites do not run; both ways draw the same.
+    assert float(rows[0][2]) == 0 < float(rows[1][2])
+    assert "the draws of every run are the same" in text
+
+
 def test_stream_memory_script_quick_run(tmp_path, monkeypatch):
     run_script("stream_memory", monkeypatch, "--quick", "--out", str(tmp_path))
     lines = (tmp_path / "stream_memory.md").read_text().splitlines()
