@@ -196,7 +196,7 @@ def test_new_process_script_times_both_settings(tmp_path, monkeypatch):
         "| engine loaded from the cache",
         "| engine built in the process",
         *c_engine,
-        "| regressor's defaults (MILE), ADVI engine loaded from the cache",
+        "| regressor's defaults (MILE), ADVI engine and NUTS model loaded from the cache",
     ]
     # A loaded engine needs no PyMC; MILE's NUTS model is built with it.
     assert [row[3] for row in rows] == ["no |", "yes |", *(["no |"] if c_engine else []), "yes |"]
