@@ -38,6 +38,7 @@ FORMAT = 1
 GRAPH_MODULES = ("_likelihoods", "_mixture", "_network", "_nutpie_cache")
 PACKAGES = ("numpy", "scipy", "pytensor", "pymc", "numba", "nutpie")
 FLAGS = ("mode", "linker", "floatX", "numba__fastmath")
+_LOCK = threading.Lock()
 
 
 def compile_network(network, arch, folder: Path | None = None):
@@ -52,12 +53,13 @@ def compile_network(network, arch, folder: Path | None = None):
     if cache_enabled():
         path = model_path(arch, folder)
         try:
-            model = _load(network, path)
-            if model is not None:
-                return model, "loaded"
-            model = _compile(network, path)
-            if model is not None:
-                return model, "compiled"
+            with _LOCK:  # one module object per file in the process
+                model = _load(network, path)
+                if model is not None:
+                    return model, "loaded"
+                model = _compile(network, path)
+                if model is not None:
+                    return model, "compiled"
         except OSError:
             pass  # a read-only or full cache: nutpie compiles it, as it ships
     return nutpie.compile_pymc_model(network.model), "nutpie"

@@ -3,10 +3,11 @@
 The same PyMC model as ADVI's (:func:`~bnn_sklearn._network.build_network`, full batch).
 Chains start where PyMC starts them, or each at a given point (``method="mile"``: one
 chain from each ADVI member's mean).
-nutpie compiles the model's log density and gradient once per architecture; every later
-fit passes its data with ``with_data``, so a grid search or cross-validation does not
-recompile. PyMC's sampler (the fallback when nutpie is not installed) reads the same shared
-variables. The draws leave this module as one NumPy array in the flat parameter layout.
+nutpie compiles the model's log density and gradient once per architecture (kept on disk,
+so later processes load it: :mod:`bnn_sklearn._nutpie_cache`); every later fit passes its
+data with ``with_data``, so a grid search or cross-validation does not recompile. PyMC's
+sampler (the fallback when nutpie is not installed) reads the same shared variables. The
+draws leave this module as one NumPy array in the flat parameter layout.
 """
 
 from __future__ import annotations
