@@ -3,8 +3,8 @@ the engine cache against the engine built in the process (``BNN_SKLEARN_ENGINE_C
 and on PyTensor 2 (Python 3.11) also the engine of PyTensor's C backend loaded
 (``PYTENSOR_FLAGS=mode=FAST_RUN``; the engine as shipped compiles with Numba there too).
 A last setting fits the regressor's defaults instead, which sample with MILE on these rows:
-its ADVI engine is loaded, its NUTS model is compiled in the process (nutpie when
-installed).
+its ADVI engine is loaded, and so is nutpie's compiled model (when nutpie is installed;
+PyMC's sampler compiles from PyTensor's cache).
 
 Each run is a fresh Python process that imports the package, fits the defaults to the
 seed's 500 training moons and reports the seconds of ``import bnn_sklearn`` and of the
@@ -63,7 +63,7 @@ if int(pytensor.__version__.split(".")[0]) < 3:
             filter(None, [os.environ.get("PYTENSOR_FLAGS"), "mode=FAST_RUN"])
         ),
     }
-SETTINGS["regressor's defaults (MILE), ADVI engine loaded from the cache"] = {
+SETTINGS["regressor's defaults (MILE), ADVI engine and NUTS model loaded from the cache"] = {
     "BNN_SKLEARN_ENGINE_CACHE": "1",
     "NEW_PROCESS_ESTIMATOR": "regressor",
 }

@@ -51,26 +51,35 @@ def engine_path(key, blas: bool = True) -> Path:
     ``blas=False`` leaves PyTensor's BLAS flags out, for an engine whose compiled code does
     not link BLAS through them (Numba's); reading them detects BLAS, which is slow.
     """
+    flags = ("mode", "linker", "floatX") + (("blas__ldflags",) if blas else ())
+    digest = cache_digest(
+        (FORMAT, repr(key)), packages=PACKAGES, flags=flags, modules=GRAPH_MODULES
+    )
+    name = f"{key.depth}-{key.activation}-{key.method}-{key.likelihood}-{digest}"
+    return cache_folder() / f"{name}.pkl"
+
+
+def cache_digest(key, *, packages, flags, modules) -> str:
+    """A digest of ``key`` (a tuple) under today's Python, machine, versions of
+    ``packages``, PyTensor's settings ``flags`` and C compiler, and the source of this
+    package's ``modules``: what names a file of compiled code in the cache."""
     import pytensor
 
     config = pytensor.config
-    flags = ("mode", "linker", "floatX") + (("blas__ldflags",) if blas else ())
     digest = hashlib.sha256()
     for part in (
-        FORMAT,
-        repr(key),
+        *key,
         sys.version,
         platform.machine(),
-        *(f"{name}={_version(name)}" for name in PACKAGES),
+        *(f"{name}={_version(name)}" for name in packages),
         *(f"{flag}={getattr(config, flag)}" for flag in flags),
         config.cxx,
     ):
         digest.update(str(part).encode() + b"\0")
     package = Path(__file__).parent
-    for module in GRAPH_MODULES:
+    for module in modules:
         digest.update((package / f"{module}.py").read_bytes())
-    name = f"{key.depth}-{key.activation}-{key.method}-{key.likelihood}-{digest.hexdigest()[:24]}"
-    return cache_folder() / f"{name}.pkl"
+    return digest.hexdigest()[:24]
 
 
 def cached_engine(arch, build, blas: bool = True):

@@ -3,10 +3,11 @@
 The same PyMC model as ADVI's (:func:`~bnn_sklearn._network.build_network`, full batch).
 Chains start where PyMC starts them, or each at a given point (``method="mile"``: one
 chain from each ADVI member's mean).
-nutpie compiles the model's log density and gradient once per architecture; every later
-fit passes its data with ``with_data``, so a grid search or cross-validation does not
-recompile. PyMC's sampler (the fallback when nutpie is not installed) reads the same shared
-variables. The draws leave this module as one NumPy array in the flat parameter layout.
+nutpie compiles the model's log density and gradient once per architecture (kept on disk,
+so later processes load it: :mod:`bnn_sklearn._nutpie_cache`); every later fit passes its
+data with ``with_data``, so a grid search or cross-validation does not recompile. PyMC's
+sampler (the fallback when nutpie is not installed) reads the same shared variables. The
+draws leave this module as one NumPy array in the flat parameter layout.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 
 from ._inference import POOL_SIZE, _EnginePool, _exact_arithmetic, _quiet_blas_notice
 from ._network import Architecture, build_network, parameter_names, parameter_shapes
+from ._nutpie_cache import compile_network
 from ._posterior import Posterior, iter_network_draws, thin
 from ._threads import single_threaded_blas
 from .exceptions import DivergenceError
@@ -77,6 +79,8 @@ class CompiledNUTS:
         self.arch = arch
         self.network = build_network(arch)
         self._nutpie_model = None
+        #: How nutpie's model was made: "loaded", "compiled", "nutpie" (None: not yet).
+        self.nutpie_origin = None
         self._names = parameter_names(arch.graph_key)
         self._shapes = parameter_shapes(
             arch.layer_sizes, arch.likelihood, arch.group_layers, arch.n_groups
@@ -130,11 +134,11 @@ class CompiledNUTS:
         return self._sample_pymc(data, starts=starts, **settings)
 
     def _compiled_nutpie(self, verbose: bool):
-        import nutpie
-
+        """nutpie's compiled model, loaded from the disk cache when an earlier process
+        compiled it (see :mod:`bnn_sklearn._nutpie_cache`)."""
         if self._nutpie_model is None:
             with _quiet(verbose), _quiet_blas_notice(), _exact_arithmetic():
-                self._nutpie_model = nutpie.compile_pymc_model(self.network.model)
+                self._nutpie_model, self.nutpie_origin = compile_network(self.network, self.arch)
         return self._nutpie_model
 
     def _sample_nutpie(

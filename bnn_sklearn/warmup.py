@@ -16,7 +16,8 @@ An ADVI engine is compiled for each depth (number of hidden layers), activation,
 minibatch size (or full batch) and likelihood (binary or multiclass classifier, noise
 model): one warm-up fit covers every width of its layers and any number of features or
 classes. NUTS compiles for each network shape (features, hidden layer sizes, classes);
-MILE needs both: the ADVI engine of its members and the NUTS model of its chains.
+MILE needs both: the ADVI engine of its members and the NUTS model of its chains (nutpie's
+compiled model is kept on disk too, so later processes load it).
 """
 
 from __future__ import annotations

@@ -196,10 +196,26 @@ def test_new_process_script_times_both_settings(tmp_path, monkeypatch):
         "| engine loaded from the cache",
         "| engine built in the process",
         *c_engine,
-        "| regressor's defaults (MILE), ADVI engine loaded from the cache",
+        "| regressor's defaults (MILE), ADVI engine and NUTS model loaded from the cache",
     ]
     # A loaded engine needs no PyMC; MILE's NUTS model is built with it.
     assert [row[3] for row in rows] == ["no |", "yes |", *(["no |"] if c_engine else []), "yes |"]
+
+
+def test_nutpie_model_cache_script_times_both_settings(tmp_path, monkeypatch):
+    pytest.importorskip("nutpie")
+    run_script("nutpie_model_cache", monkeypatch, "--repeats", "1", "--out", str(tmp_path))
+    (table,) = tmp_path.glob("nutpie_model_cache_py3*.md")
+    text = table.read_text()
+    rows = [line.split(" | ") for line in text.splitlines()[4:]]
+    assert [row[0] for row in rows] == [
+        "| model loaded from the cache",
+        "| model compiled by nutpie (no cache)",
+    ]
+    assert [row[4] for row in rows] == ["loaded", "nutpie"]
+    # Loaded, PyTensor's rewrites do not run; both ways draw the same.
+    assert float(rows[0][2]) == 0 < float(rows[1][2])
+    assert "the draws of every run are the same" in text
 
 
 def test_stream_memory_script_quick_run(tmp_path, monkeypatch):
