@@ -405,7 +405,7 @@ def main(argv=None) -> None:
     nuts = settings(args.quick, 0)["nuts"]
     text = (
         f"Rotated moons, {n_groups} groups of 50 training and 50 test rows, seeds "
-        f"{seeds} (means over seeds); 2-5-5-1 tanh, ADVI at the defaults, NUTS with "
+        f"{seeds} (means over seeds); 2-5-5-1 tanh, ADVI and MILE at their defaults, NUTS with "
         f"{nuts['chains']} chains of {nuts['tune']} tuning steps and {nuts['draws']} draws "
         f"(target_accept {nuts['target_accept']}). bnn_sklearn {bnn_sklearn.__version__}, "
         f"Python {platform.python_version()}, {platform.machine()}, "
