@@ -4,6 +4,7 @@ telling far from near points, and Markdown tables."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import platform
 import shlex
@@ -63,6 +64,17 @@ def cold_first_fit(workers: int) -> float:
         if any(p.wait() for p in procs):
             raise RuntimeError("a cold-cache fit failed")
         return time.perf_counter() - start
+
+
+def fresh_process_record(script: str, *args: str, env: dict | None = None) -> dict:
+    """The JSON record ``script`` prints last, run by a new Python process (with ``args``
+    and the environment ``env``) from the repository's root."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def far_auroc(near, far) -> float:

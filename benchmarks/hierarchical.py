@@ -266,22 +266,15 @@ def regression(seeds, quick: bool) -> list[dict]:
             start = time.perf_counter()
             model = BayesianMLPRegressor(**settings, random_state=seed).fit(X[train], y[train])
             predictions["pooled (one network)"] = (time.perf_counter() - start, model, None)
-            start = time.perf_counter()
-            model = BayesianMLPRegressor(**settings, random_state=seed)
-            model.fit(X[train], y[train], groups=groups[train])
-            predictions['hierarchical ADVI, group_layers="last"'] = (
-                time.perf_counter() - start,
-                model,
-                groups[test],
-            )
-            start = time.perf_counter()
-            model = BayesianMLPRegressor(**mile, random_state=seed)
-            model.fit(X[train], y[train], groups=groups[train])
-            predictions['hierarchical MILE, group_layers="last"'] = (
-                time.perf_counter() - start,
-                model,
-                groups[test],
-            )
+            for method, method_settings in (("ADVI", settings), ("MILE", mile)):
+                start = time.perf_counter()
+                model = BayesianMLPRegressor(**method_settings, random_state=seed)
+                model.fit(X[train], y[train], groups=groups[train])
+                predictions[f'hierarchical {method}, group_layers="last"'] = (
+                    time.perf_counter() - start,
+                    model,
+                    groups[test],
+                )
             separate, seconds = {}, 0.0
             for group in np.unique(groups):
                 rows = train & (groups == group)

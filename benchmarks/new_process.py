@@ -20,10 +20,8 @@ Writes ``new_process_py3XX.md`` (the Python line) to ``--out`` and prints it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -31,7 +29,7 @@ import pytensor
 
 if not __package__:  # run as a file: python benchmarks/new_process.py
     sys.path[0] = str(Path(__file__).resolve().parents[1])
-from benchmarks.common import RESULTS, ROOT, header, markdown_table
+from benchmarks.common import RESULTS, fresh_process_record, header, markdown_table
 
 SCRIPT = """
 import json, sys, time
@@ -70,13 +68,7 @@ SETTINGS["regressor's defaults (MILE), ADVI engine and NUTS model loaded from th
 
 
 def run(settings: dict) -> dict:
-    env = dict(os.environ, **settings)
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    if done.returncode:
-        raise RuntimeError(done.stderr[-2000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return fresh_process_record(SCRIPT, env=dict(os.environ, **settings))
 
 
 def main(argv=None) -> None:

@@ -18,15 +18,13 @@ Writes ``nutpie_model_cache_py3XX.md`` (the Python line) to ``--out`` and prints
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 if not __package__:  # run as a file: python benchmarks/nutpie_model_cache.py
     sys.path[0] = str(Path(__file__).resolve().parents[1])
-from benchmarks.common import RESULTS, ROOT, header, markdown_table
+from benchmarks.common import RESULTS, fresh_process_record, header, markdown_table
 
 SCRIPT = """
 import json, sys, time, warnings
@@ -75,12 +73,7 @@ SETTINGS = {
 
 
 def run(setting: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, setting], cwd=ROOT, capture_output=True, text=True
-    )
-    if done.returncode:
-        raise RuntimeError(done.stderr[-2000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return fresh_process_record(SCRIPT, setting)
 
 
 def main(argv=None) -> None:

@@ -1,5 +1,5 @@
-"""What the tests of the sampling methods (NUTS, MILE) share: a fit in a fresh process and a
-grid search in worker processes."""
+"""What the tests of the sampling methods (NUTS, MILE) share: one step from given starts, a
+fit in a fresh process and a grid search in worker processes."""
 
 from __future__ import annotations
 
@@ -22,6 +22,32 @@ def fit_quietly(model, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit(*args, **kwargs)
+
+
+def first_draws_from(arch, X, y, starts, sampler, **data) -> np.ndarray:
+    """The first draw of each chain of ``arch``'s model, one chain per row of ``starts``,
+    after one tuning step and one draw of one leapfrog step each (``data``: the grouped
+    model's ``group_index``)."""
+    from bnn_sklearn._nuts import SAMPLERS
+
+    with SAMPLERS.engine(arch) as model:
+        result = model.sample(
+            X,
+            y.astype(np.int32),
+            **data,
+            sample_weight=np.ones(len(X)),
+            prior_scale=2.0,
+            sampler=sampler,
+            chains=len(starts),
+            tune=1,
+            draws=1,
+            target_accept=0.8,
+            max_treedepth=1,
+            seed=0,
+            verbose=False,
+            starts=starts,
+        )
+    return result.draws[:, 0]
 
 
 def assert_same_draws_for_the_same_random_state(settings: dict, fitted, X, y) -> None:

@@ -23,6 +23,7 @@ from bnn_sklearn._groups import (
 )
 
 from .conftest import FAST
+from .sampling import first_draws_from
 
 GROUPED = {**FAST, "max_iter": 2000}
 
@@ -346,28 +347,17 @@ def test_grouped_chains_start_at_their_points_spreads_included(flipped):
     its start, spreads between groups included (logs in the flat layout, as nutpie moves
     them)."""
     from bnn_sklearn._network import Architecture
-    from bnn_sklearn._nuts import SAMPLERS
 
     X, y, groups = flipped
     starts = grouped_starts()
-    with SAMPLERS.engine(Architecture(**GROUPED_ARCH)) as model:
-        result = model.sample(
-            X,
-            y.astype(np.int32),
-            group_index=encode_groups(groups, len(X))[1],
-            sample_weight=np.ones(len(X)),
-            prior_scale=2.0,
-            sampler="nutpie",
-            chains=2,
-            tune=1,
-            draws=1,
-            target_accept=0.8,
-            max_treedepth=1,
-            seed=0,
-            verbose=False,
-            starts=starts,
-        )
-    first_draws = result.draws[:, 0]
+    first_draws = first_draws_from(
+        Architecture(**GROUPED_ARCH),
+        X,
+        y,
+        starts,
+        "nutpie",
+        group_index=encode_groups(groups, len(X))[1],
+    )
     np.testing.assert_allclose(first_draws[:, 33:35], starts[:, 33:35], atol=0.1)
     assert np.abs(first_draws - starts).mean() < 0.1
 

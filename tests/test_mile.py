@@ -11,10 +11,11 @@ from sklearn.exceptions import ConvergenceWarning
 from bnn_sklearn import TRUSTED_TYPES, BayesianMLPClassifier, BayesianMLPRegressor
 from bnn_sklearn._base import SAMPLER_DEFAULTS
 from bnn_sklearn._network import Architecture
-from bnn_sklearn._nuts import SAMPLERS, STARTED_CHAINS_DIVERGENCE_WARNING, NUTSDiagnostics
+from bnn_sklearn._nuts import STARTED_CHAINS_DIVERGENCE_WARNING, NUTSDiagnostics
 
 from .sampling import (
     assert_same_draws_for_the_same_random_state,
+    first_draws_from,
     fit_quietly,
     grid_search_scores,
 )
@@ -43,23 +44,7 @@ def one_step(moons, sampler):
     X, y = moons
     arch = Architecture(2, (8,), "tanh", 1, "nuts", None, "bernoulli")
     starts = np.random.default_rng(0).normal(0.0, 1.5, size=(2, N_PARAMS))
-    with SAMPLERS.engine(arch) as model:
-        result = model.sample(
-            X,
-            y.astype(np.int32),
-            sample_weight=np.ones(len(X)),
-            prior_scale=2.0,
-            sampler=sampler,
-            chains=2,
-            tune=1,
-            draws=1,
-            target_accept=0.8,
-            max_treedepth=1,
-            seed=0,
-            verbose=False,
-            starts=starts,
-        )
-    return starts, result.draws[:, 0]
+    return starts, first_draws_from(arch, X, y, starts, sampler)
 
 
 @pytest.mark.parametrize("sampler", ["nutpie", "pymc"])
